@@ -1,0 +1,394 @@
+"""Checks: what the grader verifies about each answer cell, and the registry that finds them.
+
+A :class:`Check` belongs to one answer cell (its ``grade_id``) and is a list of
+:class:`Property` objects, each worth some points (partial credit per property) and either
+*visible* (also run by the student's self-check, shown in full) or *hidden* (graded only,
+shown after the grades are published). A property is a plain function ``prop(remote)`` that
+asks the student's code for results through a :class:`Remote` and decides, **in the harness**,
+on plain data, whether the property holds: it returns ``(passed, message)`` or raises.
+
+The remote is the only way a check touches the student's code:
+
+* :class:`WorkerRemote` (in :mod:`mlops_course.grading.harness`) sends requests to the isolated
+  worker process;
+* :class:`LocalRemote` calls an object in the current process (the notebook self-check).
+
+Both turn results into the same plain data (numbers, strings, lists, tuples, numpy arrays,
+``None``) through :func:`decode_value`, so a property cannot tell them apart and an object with a
+rigged ``__eq__`` never reaches a comparison.
+
+Unit modules (``checks/dp.py``, ...) define a module constant ``CHECKS``; an instructor's folder
+given with ``--checks PATH`` holds ``*.py`` files defining ``CHECKS`` the same way. A check from
+such a folder with the grade_id of a built-in check *adds* its properties (hidden tests), or
+replaces the built-in one when ``replace=True``.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = [
+    "Rng", "Property", "Check", "StudentError", "WorkerFailure", "BadResult", "Remote", "LocalRemote",
+    "decode_value", "encode_args", "builtin_checks", "load_checks", "CHECK_MODULES",
+    "as_float", "as_array", "run_property",
+]
+
+#: unit stem -> module holding its checks
+CHECK_MODULES: dict[str, str] = {"07_differential_privacy": "mlops_course.grading.checks.dp"}
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+@dataclass(frozen=True)
+class Rng:
+    """Marker argument: the worker passes ``numpy.random.default_rng(seed)`` in its place."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Property:
+    """One graded property of an answer.
+
+    Parameters
+    ----------
+    name : str
+        What is checked, shown to the student (``"noise is Laplace(0, Δ/ε)"``).
+    points : float
+        Points earned when the property holds.
+    func : callable
+        ``func(remote) -> (passed, message)``; may raise :class:`StudentError` (the student's
+        code raised), :class:`BadResult` (not the expected kind of data) or
+        :class:`WorkerFailure` (the worker hung or died); each counts as a failure.
+    hint : str
+        Shown when the property fails.
+    visible : bool
+        Visible properties also run in the self-check; hidden ones only when grading.
+    """
+
+    name: str
+    points: float
+    func: Callable[[Remote], tuple[bool, str]]
+    hint: str = ""
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    """The checks of one answer cell.
+
+    Parameters
+    ----------
+    grade_id : str
+        The ``grade_id`` of the answer cell in the notebook (``"dp-laplace"``).
+    name : str
+        The name the student's cell must define (``"laplace_mechanism"``).
+    properties : tuple of Property
+        Graded properties; the check's points are their sum.
+    unit : str
+        The unit's file stem (``"07_differential_privacy"``).
+    kind : {"function", "class"}
+        What ``name`` must be.
+    replace : bool
+        For instructor checks: replace a built-in check with the same grade_id instead of
+        adding properties to it.
+    """
+
+    grade_id: str
+    name: str
+    properties: tuple[Property, ...]
+    unit: str
+    kind: str = "function"
+    replace: bool = False
+    hidden_visibility: str = field(default="after_published")
+
+    @property
+    def points(self) -> float:
+        return float(sum(p.points for p in self.properties))
+
+
+class StudentError(Exception):
+    """The student's code raised an exception (its type name, MRO names and message)."""
+
+    def __init__(self, type_name: str, mro: Sequence[str], message: str, traceback: str = "") -> None:
+        super().__init__(f"{type_name}: {message}")
+        self.type_name = type_name
+        self.mro = tuple(mro)
+        self.message = message
+        self.traceback = traceback
+
+    def is_a(self, name: str) -> bool:
+        """Whether the exception is (a subclass of) the built-in exception called ``name``."""
+        return name in self.mro
+
+    @property
+    def not_implemented(self) -> bool:
+        return self.is_a("NotImplementedError")
+
+
+class WorkerFailure(Exception):
+    """The worker hung, crashed, exited or broke the protocol while answering."""
+
+
+class BadResult(Exception):
+    """A result that is not the plain data a property expects."""
+
+
+class Remote(Protocol):
+    """How a property talks to the student's code (see :class:`LocalRemote`, ``WorkerRemote``)."""
+
+    def defined(self, name: str) -> bool: ...
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def repeat(self, n: int, name: str, *args: Any, **kwargs: Any) -> list[Any]: ...
+
+    def new(self, name: str, *args: Any, **kwargs: Any) -> str: ...
+
+    def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def attr(self, handle: str, attr: str) -> Any: ...
+
+
+# --------------------------------------------------------------------------- plain data
+def encode_args(value: Any) -> Any:
+    """Encode harness-chosen arguments as JSON data (see ``worker.decode_args``)."""
+    if isinstance(value, Rng):
+        return {"__rng__": int(value.seed)}
+    if isinstance(value, np.ndarray):
+        kind = {"b": "bool", "i": "int64", "u": "int64", "f": "float64"}[value.dtype.kind]
+        return {"__ndarray__": value.ravel().tolist(), "shape": list(value.shape), "dtype": kind}
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [encode_args(v) for v in value]}
+    if isinstance(value, list):
+        return [encode_args(v) for v in value]
+    if isinstance(value, dict):
+        return {"__dict__": {str(k): encode_args(v) for k, v in value.items()}}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot send a {type(value).__name__} to the worker")
+
+
+_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_DTYPES = {"bool": bool, "int": np.int64, "float": np.float64}
+
+
+def decode_value(data: Any, depth: int = 0) -> Any:
+    """Rebuild a result from JSON data, strictly: anything unexpected raises :class:`BadResult`.
+
+    Only ``None``, ``bool``, ``int``, ``float``, ``str``, lists and the markers written by
+    ``worker.encode_value`` (arrays of bool/int/float, tuples, string-keyed dicts, non-finite
+    floats) are accepted. Arrays are rebuilt here, in the harness, from a flat list of numbers.
+    """
+    if depth > 25:
+        raise BadResult("result is nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode_value(v, depth + 1) for v in data]
+    if type(data) is not dict:
+        raise BadResult(f"unexpected {type(data).__name__} in the result")
+    keys = set(data)
+    if keys == {"__float__"} and data["__float__"] in _FLOATS:
+        return _FLOATS[data["__float__"]]
+    if keys == {"__tuple__"} and type(data["__tuple__"]) is list:
+        return tuple(decode_value(v, depth + 1) for v in data["__tuple__"])
+    if keys == {"__dict__"} and type(data["__dict__"]) is dict:
+        return {str(k): decode_value(v, depth + 1) for k, v in data["__dict__"].items()}
+    if keys == {"__ndarray__", "shape", "dtype"}:
+        flat, shape, dtype = data["__ndarray__"], data["shape"], data["dtype"]
+        if dtype not in _DTYPES or type(flat) is not list or type(shape) is not list:
+            raise BadResult("malformed array in the result")
+        if not all(type(s) is int and s >= 0 for s in shape) or math.prod(shape) != len(flat):
+            raise BadResult("malformed array shape in the result")
+        values = [decode_value(v, depth + 1) if type(v) is dict else v for v in flat]
+        if not all(type(v) in (bool, int, float) for v in values):
+            raise BadResult("array entries must be numbers")
+        return np.array(values, dtype=_DTYPES[dtype]).reshape(shape)
+    raise BadResult(f"unexpected object in the result (keys {sorted(keys)[:5]})")
+
+
+def as_float(value: Any, what: str = "the result") -> float:
+    """``value`` as a Python float if it is a real number (or a 0-d / size-1 float array)."""
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf":
+        value = value.item()
+    if type(value) in (int, float):
+        return float(value)
+    raise BadResult(f"{what} should be a number, got {_describe(value)}")
+
+
+def as_array(value: Any, shape: tuple[int, ...] | None = None, what: str = "the result") -> np.ndarray:
+    """``value`` as a float array (optionally of a given shape)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        arr = value.astype(float)
+    elif isinstance(value, list) and all(type(v) in (int, float) for v in value):
+        arr = np.array(value, dtype=float)
+    else:
+        raise BadResult(f"{what} should be a numpy array, got {_describe(value)}")
+    if shape is not None and arr.shape != tuple(shape):
+        raise BadResult(f"{what} should have shape {tuple(shape)}, got {arr.shape}")
+    return arr
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def run_property(prop: Property, remote: Remote, name: str) -> tuple[bool, str, str | None]:
+    """Run one property: ``(passed, message, reason the check's other properties cannot run)``.
+
+    Every failure mode becomes a message: the student's exception, a result of the wrong kind,
+    a hung or dead worker, even a bug in the property (reported as an internal error).
+    """
+    try:
+        passed, message = prop.func(remote)
+        return bool(passed), str(message), None
+    except StudentError as exc:
+        if exc.not_implemented:
+            text = f"{name} is not implemented yet (it raises NotImplementedError)"
+            return False, text, text
+        return False, f"your code raised {exc.type_name}: {exc.message}", None
+    except BadResult as exc:
+        return False, str(exc), None
+    except WorkerFailure as exc:
+        text = f"the worker {exc}"
+        return False, text, text
+    except Exception as exc:  # noqa: BLE001 - a bug in a check must not stop the grading
+        return False, f"internal error in this check ({type(exc).__name__}: {exc}); please report it", None
+
+
+# --------------------------------------------------------------------------- local remote
+class LocalRemote:
+    """A :class:`Remote` over objects of the current process (used by the self-check).
+
+    Parameters
+    ----------
+    objects : dict
+        ``name -> object`` the properties may call (the student's function or class).
+    """
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        self.objects = dict(objects)
+        self.handles: dict[str, Any] = {}
+
+    def _decode_args(self, args: Any) -> Any:
+        from mlops_course.grading.worker import decode_args
+
+        return decode_args(encode_args(args))
+
+    def _run(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+        try:
+            return func(*self._decode_args(list(args)), **self._decode_args(kwargs))
+        except Exception as exc:
+            raise StudentError(type(exc).__name__, [c.__name__ for c in type(exc).__mro__], str(exc)) from exc
+
+    def _plain(self, value: Any) -> Any:
+        from mlops_course.grading.worker import NotPlainData, encode_value
+
+        try:
+            return decode_value(encode_value(value))
+        except NotPlainData as exc:
+            raise BadResult(str(exc)) from exc
+
+    def _target(self, name: str) -> Callable[..., Any]:
+        obj = self.objects.get(name)
+        if obj is None or not callable(obj):
+            raise StudentError("NameError", ["NameError", "Exception"], f"{name} is not defined")
+        return obj
+
+    def defined(self, name: str) -> bool:
+        return callable(self.objects.get(name))
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        result = self._run(self._target(name), args, kwargs)
+        return self._plain(result)
+
+    def repeat(self, n: int, name: str, *args: Any, **kwargs: Any) -> list[Any]:
+        target = self._target(name)
+        real_args, real_kwargs = self._decode_args(list(args)), self._decode_args(kwargs)
+        try:
+            results = [target(*real_args, **real_kwargs) for _ in range(n)]
+        except Exception as exc:
+            raise StudentError(type(exc).__name__, [c.__name__ for c in type(exc).__mro__], str(exc)) from exc
+        return self._plain(results)
+
+    def new(self, name: str, *args: Any, **kwargs: Any) -> str:
+        result = self._run(self._target(name), args, kwargs)
+        handle = f"h{len(self.handles)}"
+        self.handles[handle] = result
+        return handle
+
+    def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            func = getattr(self.handles[handle], method)
+        except AttributeError as exc:
+            raise StudentError("AttributeError", ["AttributeError", "Exception"], str(exc)) from exc
+        result = self._run(func, args, kwargs)
+        return self._plain(result)
+
+    def attr(self, handle: str, attr: str) -> Any:
+        try:
+            value = getattr(self.handles[handle], attr)
+        except Exception as exc:
+            raise StudentError(type(exc).__name__, [c.__name__ for c in type(exc).__mro__], str(exc)) from exc
+        return self._plain(value)
+
+
+# --------------------------------------------------------------------------- registry
+def builtin_checks(unit: str) -> tuple[Check, ...]:
+    """The checks shipped with the package for a unit (empty if the unit has none)."""
+    module = CHECK_MODULES.get(unit)
+    if module is None:
+        return ()
+    return tuple(importlib.import_module(module).CHECKS)
+
+
+def _load_folder(folder: Path) -> list[Check]:
+    if not folder.is_dir():
+        raise ValueError(f"checks folder must be an existing directory, got {str(folder)!r}")
+    found: list[Check] = []
+    for path in sorted(folder.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"_mlops_instructor_checks_{path.stem}", path)
+        if spec is None or spec.loader is None:  # pragma: no cover - glob only yields .py files
+            continue
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        checks = getattr(module, "CHECKS", ())
+        for check in checks:
+            if not isinstance(check, Check):
+                raise TypeError(f"{path}: CHECKS must hold Check objects, got {type(check).__name__}")
+            found.append(check)
+    return found
+
+
+def load_checks(unit: str, extra_dirs: Iterable[str | Path] = ()) -> tuple[Check, ...]:
+    """Built-in checks of ``unit`` merged with instructor checks from ``extra_dirs``.
+
+    An extra check whose grade_id matches a built-in one adds its properties to it (or replaces it
+    when ``replace=True``); a new grade_id adds a check. Checks for other units are ignored.
+    """
+    merged: dict[str, Check] = {c.grade_id: c for c in builtin_checks(unit)}
+    for folder in extra_dirs:
+        for extra in _load_folder(Path(folder)):
+            if extra.unit != unit:
+                continue
+            base = merged.get(extra.grade_id)
+            if base is None or extra.replace:
+                merged[extra.grade_id] = extra
+            else:
+                merged[extra.grade_id] = Check(base.grade_id, base.name, base.properties + extra.properties,
+                                               base.unit, base.kind, False, base.hidden_visibility)
+    return tuple(merged.values())

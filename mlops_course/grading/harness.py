@@ -1,0 +1,761 @@
+"""The grading harness: runs a submission in an isolated worker and scores it on plain data.
+
+Process model
+-------------
+The harness never executes student code itself. For each submission it starts **one worker**
+(:mod:`mlops_course.grading.worker`, a standalone script run by the same interpreter with
+``-s -P -B``, a scrubbed environment and ``start_new_session=True``), and talks to it over two
+private pipes passed by file descriptor (length-prefixed JSON; stdout is not used, so printing
+cannot forge anything). The worker locks itself down before any student code runs (see the
+worker's docstring): as root it enters new mount and network namespaces, hides the reference
+package, the solutions folder and the instructor's check folders under empty unreadable tmpfs
+mounts, works in a fresh size-limited tmpfs, applies ``setrlimit`` limits and drops to a
+unique unprivileged uid; it then blocks ``import mlops_course``.
+
+The harness sends the released set-up cells, then the student's answer cells one at a time
+(per-cell time limit), then the checks' requests ("call ``laplace_mechanism`` with these
+arguments and this seed"). Every reply is validated strictly and decoded into plain data;
+every comparison happens here. A request that times out, a worker that dies, exits, floods its
+reply or breaks the protocol costs only the affected check: the worker is killed (process group,
+descendants and, when a unique uid was used, every process of that uid) and a fresh one is
+started for the remaining checks, without the answer cell that caused the failure. The time
+budget of a submission is bounded by :attr:`Limits.total_seconds`.
+
+Limits of the isolation (documented, best effort)
+-------------------------------------------------
+* Without root, there is no network namespace, no hidden folders and no uid change: the worker
+  runs as the grading user with resource limits and the import blocker only. Run the grader as
+  root in a container (as Gradescope does) for the full sandbox.
+* The import blocker lives in the student's process and can be undone by the student; hiding
+  the files (root) is what makes the reference unreadable. Copy-pasted reference code cannot be
+  told apart from the student's own (an instructor can diff answers against the reference).
+* Without root, a child process that double-forks and calls ``setsid`` before the harness looks
+  can outlive the worker; with root, all processes of the worker's uid are killed.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import secrets
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import psutil
+
+from mlops_course.grading import worker as worker_module
+from mlops_course.grading.checks import (
+    BadResult,
+    Check,
+    Property,
+    StudentError,
+    WorkerFailure,
+    decode_value,
+    encode_args,
+    load_checks,
+    run_property,
+)
+from mlops_course.grading.notebook import (
+    Answers,
+    Exercise,
+    SubmissionError,
+    exercise_from_notebook,
+    extract_answers,
+    load_notebook,
+    unit_of,
+)
+from mlops_course.grading.release import BEGIN_SOLUTION, release_notebook
+from mlops_course.grading.report import GradeReport, TestResult
+
+__all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_exercise", "resolve_unit",
+           "PACKAGE_DIR", "REPO_ROOT"]
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = PACKAGE_DIR.parent
+WORKER_PATH = Path(worker_module.__file__).resolve()
+GRACE_SECONDS = 1.0
+
+
+class GraderError(RuntimeError):
+    """A problem of the grader or its configuration (not of the submission)."""
+
+
+class CallTimeout(WorkerFailure):
+    """A cell or call exceeded its time limit."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource and time limits of one submission's worker.
+
+    Parameters
+    ----------
+    cell_seconds : float
+        Wall-clock limit of one answer cell.
+    call_seconds : float
+        Wall-clock limit of one request of a check (a batch of repeated calls counts as one).
+    total_seconds : float
+        Wall-clock budget of the whole submission (all workers, cells and checks).
+    memory_bytes : int
+        ``RLIMIT_AS`` of the worker (and its children).
+    file_bytes : int
+        ``RLIMIT_FSIZE``: largest file the worker may write (also caps its stdout/stderr log).
+    workdir_bytes : int
+        Size of the private working folder (a tmpfs when running as root).
+    processes : int
+        ``RLIMIT_NPROC`` (per uid: effective with the worker's unique uid as root).
+    open_files : int
+        ``RLIMIT_NOFILE``.
+    output_chars : int
+        Characters of the student's printed output kept per request (the rest is dropped).
+    reply_bytes : int
+        Largest reply accepted from the worker.
+    max_workers : int
+        How many workers one submission may use (restarts after failures).
+    """
+
+    cell_seconds: float = 10.0
+    call_seconds: float = 30.0
+    total_seconds: float = 300.0
+    memory_bytes: int = 3 * 2**30
+    file_bytes: int = 16 * 2**20
+    workdir_bytes: int = 64 * 2**20
+    processes: int = 64
+    open_files: int = 256
+    output_chars: int = 4096
+    reply_bytes: int = 32 * 2**20
+    max_workers: int = 8
+
+    @property
+    def cpu_seconds(self) -> int:
+        return int(math.ceil(self.total_seconds)) + 5
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Isolation settings.
+
+    Parameters
+    ----------
+    privileged : bool or None
+        Use the root-only measures (namespaces, hidden folders, uid drop); ``None`` = when root.
+    hide : tuple of str
+        Extra folders or files made unreadable to the worker (root only).
+    block : tuple of str
+        Top-level packages the worker refuses to import.
+    """
+
+    privileged: bool | None = None
+    hide: tuple[str, ...] = ()
+    block: tuple[str, ...] = ("mlops_course",)
+
+    @property
+    def active(self) -> bool:
+        return os.geteuid() == 0 and self.privileged is not False
+
+
+# --------------------------------------------------------------------------- uids
+def _mapped_uid_range() -> tuple[int, int]:
+    """The largest uid range usable in this user namespace (``/proc/self/uid_map``)."""
+    best = (10_000, 60_000)
+    try:
+        lines = Path("/proc/self/uid_map").read_text().split("\n")
+    except OSError:  # pragma: no cover - not Linux
+        return best
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3:
+            inside, _, count = (int(p) for p in parts)
+            lo, hi = max(inside, 10_000), min(inside + count, 2**31 - 1)
+            if hi - lo > best[1] - best[0]:
+                best = (lo, hi)
+    return best
+
+
+class UidPool:
+    """Hands out unique unprivileged uids (one per worker, never one in use by a process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken: set[int] = set()
+        lo, hi = _mapped_uid_range()
+        self._lo, self._hi = max(lo, hi - 2**24) if hi - lo > 2**25 else lo, hi
+
+    def acquire(self) -> int:
+        used = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info.get("uids")}
+        with self._lock:
+            for _ in range(1000):
+                uid = self._lo + secrets.randbelow(self._hi - self._lo)
+                if uid not in used and uid not in self._taken and uid != 65534:
+                    self._taken.add(uid)
+                    return uid
+        raise GraderError("no free uid for the worker")  # pragma: no cover
+
+    def release(self, uid: int) -> None:
+        with self._lock:
+            self._taken.discard(uid)
+
+
+# --------------------------------------------------------------------------- worker process
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "stopped responding"
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        reason = {"SIGKILL": " (out of memory or another limit?)", "SIGXCPU": " (CPU time limit)",
+                  "SIGSEGV": " (crashed)"}.get(name, "")
+        return f"was killed by {name}{reason}"
+    return f"exited with code {code} (sys.exit, os._exit or a crash in your code?)"
+
+
+class WorkerProcess:
+    """One running worker and its private channel (see the module docstring)."""
+
+    def __init__(self, limits: Limits, sandbox: Sandbox, hide: Sequence[str], uids: UidPool | None) -> None:
+        self.limits = limits
+        self.dead: str | None = None
+        self.uid: int | None = None
+        self._uids = uids
+        self.tmp = Path(tempfile.mkdtemp(prefix="mlops-grade-"))
+        self.applied: dict = {}
+        try:
+            self._start(sandbox, hide)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, sandbox: Sandbox, hide: Sequence[str]) -> None:
+        workdir = self.tmp / "work"
+        workdir.mkdir()
+        privileged = sandbox.active
+        gid = None
+        if privileged and self._uids is not None:
+            self.uid = self._uids.acquire()
+            gid = self.uid
+            os.chmod(self.tmp, 0o711)
+            os.chown(workdir, self.uid, gid)
+        os.chmod(workdir, 0o700)
+        self.log_path = self.tmp / "worker.log"
+        log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child, closed below
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "TMPDIR": str(workdir),
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "NUMEXPR_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+        }
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-s", "-P", "-B", str(WORKER_PATH), str(req_r), str(resp_w)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=str(self.tmp),
+                pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
+            log.close()
+        self._req, self._resp = req_w, resp_r
+        os.set_blocking(self._req, False)
+        os.set_blocking(self._resp, False)
+        try:
+            self._pidfd: int | None = os.pidfd_open(self.proc.pid)
+        except (AttributeError, OSError):  # pragma: no cover - old kernels
+            self._pidfd = None
+        config = {
+            "workdir": str(workdir), "uid": self.uid, "gid": gid, "privileged": privileged,
+            "hide": [str(p) for p in hide], "block": list(sandbox.block),
+            "workdir_bytes": self.limits.workdir_bytes, "output_limit": self.limits.output_chars,
+            "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
+                       "file_bytes": self.limits.file_bytes, "processes": self.limits.processes,
+                       "open_files": self.limits.open_files},
+        }
+        try:
+            reply = self.request("init", 60.0, **config)
+        except WorkerFailure as exc:
+            raise GraderError(f"the grading worker could not start: {exc}") from exc
+        if not reply.get("ok"):
+            raise GraderError(f"the grading worker could not lock itself down: {reply.get('error')}")
+        self.applied = reply.get("value") if isinstance(reply.get("value"), dict) else {}
+
+    # ------------------------------------------------------------------ channel
+    def _wait(self, fd: int, writable: bool, deadline: float) -> None:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CallTimeout("timed out")
+            fds = [fd] + ([self._pidfd] if self._pidfd is not None else [])
+            wait = left if self._pidfd is not None else min(left, 0.05)
+            r, w, _ = select.select([f for f in fds if not writable or f != fd], [fd] if writable else [], [], wait)
+            if (fd in w) or (fd in r):
+                return
+            if (self._pidfd is not None and self._pidfd in r) or self.proc.poll() is not None:
+                self.proc.wait()
+                raise WorkerFailure(_describe_exit(self.proc.returncode))
+
+    def _send(self, message: dict, deadline: float) -> None:
+        data = json.dumps(message).encode("utf-8")
+        view = memoryview(struct.pack(">I", len(data)) + data)
+        while view:
+            self._wait(self._req, True, deadline)
+            try:
+                view = view[os.write(self._req, view):]
+            except BlockingIOError:
+                continue
+            except BrokenPipeError as exc:
+                self.proc.wait(timeout=5)
+                raise WorkerFailure(_describe_exit(self.proc.returncode)) from exc
+
+    def _read(self, n: int, deadline: float) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            try:
+                chunk = os.read(self._resp, min(n - got, 1 << 20))
+            except BlockingIOError:
+                self._wait(self._resp, False, deadline)
+                continue
+            if not chunk:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=2)
+                raise WorkerFailure(_describe_exit(self.proc.poll()))
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def request(self, op: str, timeout: float, **fields: Any) -> dict:
+        """Send one request and return the worker's reply (a dict with ``ok``, ``value``/``error``).
+
+        Raises
+        ------
+        WorkerFailure
+            On a timeout, a dead worker, an oversized or malformed reply; the worker is killed.
+        """
+        if self.dead:
+            raise WorkerFailure(self.dead)
+        rid = secrets.token_hex(8)
+        deadline = time.monotonic() + timeout + GRACE_SECONDS
+        try:
+            self._send({"id": rid, "op": op, "timeout": timeout, **fields}, deadline)
+            (size,) = struct.unpack(">I", self._read(4, deadline))
+            if size > self.limits.reply_bytes:
+                raise WorkerFailure(f"sent a reply of {size} bytes (limit {self.limits.reply_bytes})")
+            try:
+                reply = json.loads(self._read(size, deadline).decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise WorkerFailure("sent a malformed reply (was the grader's channel tampered with?)") from exc
+            if not isinstance(reply, dict) or reply.get("id") != rid or not isinstance(reply.get("ok"), bool):
+                raise WorkerFailure("sent a reply that does not answer the request (tampered channel?)")
+            return reply
+        except CallTimeout as exc:
+            self.kill(f"did not finish within {timeout:g} s (an endless loop?)")
+            raise CallTimeout(self.dead) from exc
+        except WorkerFailure as exc:
+            self.kill(str(exc))
+            raise WorkerFailure(self.dead) from exc
+
+    # ------------------------------------------------------------------ cleanup
+    def _log_tail(self) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 400))
+                return f.read().decode("utf-8", "replace").strip().splitlines()[-1][:300]
+        except (OSError, IndexError, AttributeError):
+            return ""
+
+    def kill(self, reason: str = "was stopped") -> None:
+        """Kill the worker and everything it started; remember why."""
+        if self.dead is None:
+            self.dead = reason
+        proc = getattr(self, "proc", None)
+        if proc is None:
+            return
+        try:
+            descendants = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            descendants = []
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        for child in descendants:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        if self.uid is not None:
+            self._kill_uid(self.uid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+    @staticmethod
+    def _kill_uid(uid: int) -> None:
+        for _ in range(100):
+            alive = []
+            for p in psutil.process_iter(["uids", "status"]):
+                uids = p.info.get("uids")
+                if uids and uid in (uids.real, uids.effective) and p.info.get("status") != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
+            if not alive:
+                return
+            for p in alive:
+                with contextlib.suppress(psutil.Error):
+                    p.kill()
+            time.sleep(0.005)
+
+    def close(self) -> None:
+        """Kill the worker (if running), close the channel and delete its folder."""
+        self.kill()
+        for fd in ("_req", "_resp", "_pidfd"):
+            value = getattr(self, fd, None)
+            if value is not None:
+                with contextlib.suppress(OSError):
+                    os.close(value)
+                setattr(self, fd, None)
+        if self.uid is not None and self._uids is not None:
+            self._uids.release(self.uid)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- session
+class Session:
+    """The workers of one submission: start, run cells, restart without a failing cell."""
+
+    def __init__(self, exercise: Exercise, answers: Answers, limits: Limits, sandbox: Sandbox,
+                 hide: Sequence[str], uids: UidPool | None, deadline: float) -> None:
+        self.exercise = exercise
+        self.answers = answers
+        self.limits = limits
+        self.sandbox = sandbox
+        self.hide = hide
+        self.uids = uids
+        self.deadline = deadline
+        self.worker: WorkerProcess | None = None
+        self.started = 0
+        self.cell_errors: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def timeout(self, limit: float) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0.05:
+            raise WorkerFailure(f"the total time limit of {self.limits.total_seconds:g} s was reached")
+        return min(limit, left)
+
+    def ensure(self) -> WorkerProcess:
+        """A live worker that has run the set-up cells and the (non-skipped) answer cells."""
+        while self.worker is None or self.worker.dead:
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
+            if self.started >= self.limits.max_workers:
+                raise WorkerFailure("the worker failed too many times; remaining checks were not run")
+            self.timeout(0)
+            self.started += 1
+            self.worker = WorkerProcess(self.limits, self.sandbox, self.hide, self.uids)
+            self._run_cells(self.worker)
+        return self.worker
+
+    def _run_cells(self, worker: WorkerProcess) -> None:
+        for index, source in enumerate(self.exercise.setup_sources):
+            try:
+                reply = worker.request("exec", self.timeout(self.limits.cell_seconds), source=source,
+                                       label=f"setup-{index}")
+            except WorkerFailure as exc:
+                raise GraderError(f"the exercise's set-up cell {index} failed in the worker: {exc}") from exc
+            error = reply.get("error") if not reply["ok"] else None
+            if isinstance(error, dict) and "blocked while grading" not in str(error.get("message")):
+                note = f"set-up cell {index} raised {error.get('type')}: {str(error.get('message'))[:200]}"
+                if note not in self.notes:
+                    self.notes.append(note)
+        for gid in self.exercise.answer_ids:
+            if gid not in self.answers.sources or gid in self.skipped:
+                continue
+            try:
+                reply = worker.request("exec", self.timeout(self.limits.cell_seconds),
+                                       source=self.answers.sources[gid], label=gid)
+            except WorkerFailure as exc:
+                self.skipped[gid] = f"running your answer cell, the worker {exc}"
+                return
+            if not reply["ok"] and gid not in self.cell_errors:
+                self.cell_errors[gid] = _error_text(reply.get("error"))
+
+    def request(self, op: str, limit: float, **fields: Any) -> dict:
+        worker = self.ensure()
+        return worker.request(op, self.timeout(limit), **fields)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
+
+
+def _error_text(error: Any) -> str:
+    if not isinstance(error, dict):
+        return "raised an error"
+    text = f"{error.get('type')}: {str(error.get('message'))[:300]}"
+    tb = str(error.get("traceback") or "").strip().splitlines()
+    where = [line.strip() for line in tb if line.strip().startswith('File "<cell')]
+    if where:
+        text += f" ({where[-1].split(', in ')[0].replace('File ', '')})"
+    return text
+
+
+class WorkerRemote:
+    """A :class:`~mlops_course.grading.checks.Remote` that runs calls in the session's worker."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._handles = 0
+
+    def _value(self, reply: dict) -> Any:
+        if reply["ok"]:
+            return decode_value(reply.get("value"))
+        error = reply.get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("type"), str):
+            raise BadResult("the worker reported a malformed error")
+        mro = error.get("mro")
+        mro = [m for m in mro if isinstance(m, str)] if isinstance(mro, list) else []
+        if error["type"] == "GraderTimeout":  # the student's state may be half-updated: start afresh
+            if self.session.worker is not None:
+                self.session.worker.kill("timed out")
+            raise CallTimeout(f"did not finish within {self.session.limits.call_seconds:g} s (an endless loop?)")
+        if error["type"] == "NotPlainData":
+            raise BadResult(str(error.get("message")))
+        raise StudentError(error["type"], mro, str(error.get("message", ""))[:500], str(error.get("traceback", "")))
+
+    def _request(self, op: str, **fields: Any) -> Any:
+        return self._value(self.session.request(op, self.session.limits.call_seconds, **fields))
+
+    def defined(self, name: str) -> bool:
+        return self._request("defined", name=name) is True
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._request("call", name=name, args=encode_args(list(args)), kwargs=encode_args(kwargs))
+
+    def repeat(self, n: int, name: str, *args: Any, **kwargs: Any) -> list[Any]:
+        return self._request("call", name=name, args=encode_args(list(args)), kwargs=encode_args(kwargs),
+                             repeat=int(n))
+
+    def new(self, name: str, *args: Any, **kwargs: Any) -> str:
+        self._handles += 1
+        handle = f"h{self._handles}"
+        self._request("new", name=name, handle=handle, args=encode_args(list(args)), kwargs=encode_args(kwargs))
+        return handle
+
+    def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._request("method", handle=handle, method=method, args=encode_args(list(args)),
+                             kwargs=encode_args(kwargs))
+
+    def attr(self, handle: str, attr: str) -> Any:
+        return self._request("attr", handle=handle, attr=attr)
+
+
+# --------------------------------------------------------------------------- exercises and units
+def resolve_unit(unit: str | int | None, nb: dict | None = None, filename: str | None = None) -> str:
+    """The unit stem from ``--unit`` (``7``, ``07`` or ``07_differential_privacy``) or the notebook."""
+    from mlops_course.units import UNITS, unit_by_number, unit_by_stem
+
+    if unit is not None and str(unit).strip():
+        text = str(unit).strip()
+        try:
+            return unit_by_number(int(text)).stem if text.isdigit() else unit_by_stem(text).stem
+        except ValueError as exc:
+            raise GraderError(f"unknown unit {text!r}: use a number 0-{len(UNITS) - 1} or a stem like "
+                              "07_differential_privacy") from exc
+    claimed = unit_of(nb or {}, filename)
+    if claimed is not None:
+        return claimed
+    graded = [u.stem for u in UNITS if u.has_exercise]
+    if len(graded) == 1:
+        return graded[0]
+    raise SubmissionError("cannot tell which unit this notebook belongs to: pass --unit")
+
+
+def find_exercise(unit: str, source: str | Path | None = None) -> Exercise:
+    """The released exercise of ``unit``: from ``source`` (a released or solution notebook), else
+    ``exercises/<unit>.ipynb`` or (released in memory) ``solutions/<unit>.ipynb`` of the repository."""
+    candidates = [Path(source)] if source else [REPO_ROOT / "exercises" / f"{unit}.ipynb",
+                                                  REPO_ROOT / "solutions" / f"{unit}.ipynb"]
+    for path in candidates:
+        if path.is_file():
+            nb = nbformat.read(str(path), as_version=4)
+            if any(BEGIN_SOLUTION in "".join(c.source) for c in nb.cells):
+                nb = release_notebook(nb)
+            return exercise_from_notebook(nb, unit)
+    raise GraderError(f"no released exercise for unit {unit}: looked for {', '.join(map(str, candidates))}")
+
+
+# --------------------------------------------------------------------------- grader
+@dataclass
+class Grader:
+    """Grades submissions of one unit.
+
+    Parameters
+    ----------
+    unit : str or None
+        Unit stem or number; ``None`` = from each notebook's metadata or file name.
+    source : path or None
+        The released exercise (or its solution notebook) the grader trusts.
+    checks_dirs : sequence of paths
+        Instructor folders with extra checks (``--checks``).
+    limits : Limits
+    sandbox : Sandbox
+
+    Examples
+    --------
+    >>> report = Grader("07").grade("solutions/07_differential_privacy.ipynb")  # doctest: +SKIP
+    >>> report.score, report.max_score  # doctest: +SKIP
+    (15.0, 15.0)
+    """
+
+    unit: str | None = None
+    source: str | Path | None = None
+    checks_dirs: Sequence[str | Path] = ()
+    limits: Limits = field(default_factory=Limits)
+    sandbox: Sandbox = field(default_factory=Sandbox)
+
+    def __post_init__(self) -> None:
+        self._uids = UidPool() if self.sandbox.active else None
+        self._cache: dict[str, tuple[Exercise, tuple[Check, ...]]] = {}
+        self._lock = threading.Lock()
+        hide = [str(PACKAGE_DIR)]
+        if (REPO_ROOT / "solutions").is_dir():
+            hide.append(str(REPO_ROOT / "solutions"))
+        hide += [str(Path(d).resolve()) for d in self.checks_dirs]
+        if self.source is not None:
+            hide.append(str(Path(self.source).resolve()))
+        self._hide = tuple(dict.fromkeys(hide + list(self.sandbox.hide)))
+
+    def _unit_data(self, unit: str) -> tuple[Exercise, tuple[Check, ...]]:
+        with self._lock:
+            if unit not in self._cache:
+                checks = load_checks(unit, self.checks_dirs)
+                if not checks:
+                    raise SubmissionError(f"unit {unit} has no graded exercise")
+                self._cache[unit] = (find_exercise(unit, self.source), checks)
+            return self._cache[unit]
+
+    def grade(self, path: str | Path) -> GradeReport:
+        """Grade one submission; problems of the submission give a report, never an exception.
+
+        Raises
+        ------
+        GraderError
+            Only for problems of the grader itself (no exercise found, worker cannot start).
+        """
+        path = Path(path)
+        start = time.monotonic()
+        name = path.name
+        unit = None
+        try:
+            nb = load_notebook(path)
+            unit = resolve_unit(self.unit, nb, name)
+            exercise, checks = self._unit_data(unit)
+            try:
+                answers = extract_answers(nb, exercise, name)
+            except SubmissionError as exc:
+                return _rejected(name, unit, checks, str(exc), time.monotonic() - start)
+            tests, notes = self._run(exercise, answers, checks, start)
+        except SubmissionError as exc:
+            checks = self._cache.get(unit, (None, ()))[1] if unit else ()
+            return _rejected(name, unit, checks, str(exc), time.monotonic() - start)
+        return GradeReport(name, unit, tests, "\n".join(notes), time.monotonic() - start, "graded")
+
+    def _run(self, exercise: Exercise, answers: Answers, checks: Sequence[Check],
+             start: float) -> tuple[list[TestResult], list[str]]:
+        session = Session(exercise, answers, self.limits, self.sandbox, self._hide, self._uids,
+                          start + self.limits.total_seconds)
+        tests: list[TestResult] = []
+        try:
+            for check in checks:
+                tests.extend(self._run_check(session, check))
+        finally:
+            session.close()
+        notes = list(session.notes)
+        if self.sandbox.active:
+            notes.insert(0, "Graded in an isolated worker (separate process, resource limits, no network, "
+                            "unprivileged user, reference implementation hidden).")
+        else:
+            notes.insert(0, "Graded in a separate worker process with resource limits (not root: no network "
+                            "or file isolation).")
+        return tests, notes
+
+    def _run_check(self, session: Session, check: Check) -> list[TestResult]:
+        gid = check.grade_id
+        remote = WorkerRemote(session)
+        broken = session.answers.problems.get(gid)
+        if broken is None and gid not in session.answers.sources:
+            broken = f"the exercise has no answer cell {gid!r}"
+        if broken is None:
+            try:
+                session.ensure()
+                if gid in session.skipped:
+                    broken = session.skipped[gid]
+                elif not remote.defined(check.name):
+                    what = "class" if check.kind == "class" else "function"
+                    broken = f"your answer cell does not define the {what} {check.name}"
+                    if gid in session.cell_errors:
+                        broken += f": it raised {session.cell_errors[gid]}"
+            except (WorkerFailure, StudentError, BadResult) as exc:
+                broken = f"the worker {exc}" if isinstance(exc, WorkerFailure) else str(exc)
+        results = []
+        for prop in check.properties:
+            if broken is not None:
+                results.append(_result(check, prop, False, broken, hint=False))
+                continue
+            passed, message, broken = run_property(prop, remote, check.name)
+            results.append(_result(check, prop, passed, message, hint=broken is None))
+        return results
+
+    def grade_many(self, paths: Iterable[str | Path], jobs: int = 1,
+                   on_done: Callable[[GradeReport], None] | None = None) -> list[GradeReport]:
+        """Grade several submissions with ``jobs`` workers in parallel; reports in input order."""
+        paths = list(paths)
+        if jobs < 1:
+            raise ValueError(f"jobs must be >= 1, got {jobs}")
+
+        def one(path: Path | str) -> GradeReport:
+            try:
+                report = self.grade(path)
+            except Exception as exc:  # noqa: BLE001 - one broken grading must not stop the batch
+                report = GradeReport(Path(path).name, None, [], f"internal grader error: {exc}", 0.0, "error")
+            if on_done is not None:
+                on_done(report)
+            return report
+
+        if jobs == 1:
+            return [one(p) for p in paths]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, paths))
+
+
+def _result(check: Check, prop: Property, passed: bool, message: str, hint: bool = True) -> TestResult:
+    visibility = "visible" if prop.visible else check.hidden_visibility
+    mark = "✔" if passed else "✘"
+    output = f"{mark} {message}"
+    if not passed and hint and prop.hint and prop.visible:
+        output += f"\nHint: {prop.hint}"
+    return TestResult(f"{check.grade_id}: {prop.name}", check.grade_id, prop.points if passed else 0.0,
+                      prop.points, output, visibility)
+
+
+def _rejected(name: str, unit: str | None, checks: Sequence[Check], message: str, elapsed: float) -> GradeReport:
+    tests = [_result(c, p, False, "not graded: " + message, hint=False) for c in checks for p in c.properties]
+    return GradeReport(name, unit, tests, message, elapsed, "rejected")
+
+
+def with_limits(grader: Grader, **changes: Any) -> Grader:
+    """A copy of ``grader`` with some limits changed (used by tests and the CLI)."""
+    return Grader(grader.unit, grader.source, grader.checks_dirs, replace(grader.limits, **changes), grader.sandbox)

@@ -1,0 +1,154 @@
+"""Release: turn a solution notebook into the student's exercise notebook (nbgrader-compatible).
+
+``solutions/NN_*.ipynb`` is the single source of every exercise. Releasing it
+
+* replaces each ``### BEGIN SOLUTION`` … ``### END SOLUTION`` block of a code cell by
+  ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the marker's indentation (a
+  markdown answer block becomes ``YOUR ANSWER HERE``); an answer cell (``nbgrader.solution``)
+  without markers is replaced entirely, as nbgrader does;
+* removes ``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS`` blocks;
+* clears outputs and execution counts, and drops per-run metadata (``execution``,
+  ``collapsed``, ``scrolled``);
+* keeps cell ids (missing ones get a deterministic id from the ``grade_id`` or the position)
+  and all ``nbgrader`` metadata, so nbgrader users can take the notebooks as they are.
+
+The output is byte-stable: the same solution always gives the same file (``nbformat.writes``
+with its sorted keys and one-space indent, plus a trailing newline), so ``exercises/`` can be
+checked in and a test can compare it with a fresh release.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+
+from mlops_course.grading.notebook import cell_source, nbgrader_meta
+
+__all__ = ["release_source", "release_notebook", "render_notebook", "release_file", "release_all",
+           "stale_exercises", "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "MARKDOWN_STUB"]
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = ("YOUR ANSWER HERE",)
+_VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
+
+
+def _replace_blocks(source: str, begin: str, end: str, stub: tuple[str, ...]) -> str:
+    lines = source.split("\n")
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped == begin:
+            if inside:
+                raise ValueError(f"nested {begin!r} at line {number}")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend(indent + s for s in stub)
+        elif stripped == end:
+            if not inside:
+                raise ValueError(f"{end!r} without {begin!r} at line {number}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{begin!r} without {end!r}")
+    return "\n".join(out)
+
+
+def release_source(source: str, cell_type: str = "code", solution: bool = True) -> str:
+    """Release one cell's source (see the module docstring).
+
+    Parameters
+    ----------
+    source : str
+        The cell source from the solution notebook.
+    cell_type : {"code", "markdown"}
+        Decides the stub.
+    solution : bool
+        Whether the cell is an answer cell (``nbgrader.solution``); such a cell without markers is
+        replaced by the stub entirely.
+
+    Examples
+    --------
+    >>> print(release_source("def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION"))
+    def f():
+        # YOUR CODE HERE
+        raise NotImplementedError()
+    """
+    stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
+    source = _replace_blocks(source, BEGIN_HIDDEN, END_HIDDEN, ())
+    if any(line.strip() == BEGIN_SOLUTION for line in source.split("\n")):
+        return _replace_blocks(source, BEGIN_SOLUTION, END_SOLUTION, stub)
+    if solution:
+        return "\n".join(stub)
+    return source
+
+
+def release_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Return the released copy of a solution notebook (the input is not modified)."""
+    out = copy.deepcopy(nb)
+    for index, cell in enumerate(out.cells):
+        meta = nbgrader_meta(cell)
+        try:
+            cell.source = release_source(cell_source(cell), cell.cell_type, bool(meta.get("solution")))
+        except ValueError as exc:
+            raise ValueError(f"cell {index} ({meta.get('grade_id', 'no grade_id')}): {exc}") from exc
+        for key in _VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        if "id" not in cell and (out.nbformat, out.nbformat_minor) >= (4, 5):
+            cell.id = re.sub(r"[^A-Za-z0-9_-]", "-", str(meta.get("grade_id") or f"cell-{index}"))[:64]
+    return out
+
+
+def render_notebook(nb: nbformat.NotebookNode) -> str:
+    """The exact text written for a notebook: ``nbformat.writes`` plus one trailing newline."""
+    text = nbformat.writes(nb, version=nbformat.NO_CONVERT)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def release_file(solution: str | Path, exercise: str | Path) -> bool:
+    """Release ``solution`` into ``exercise``; return whether the file changed."""
+    nb = nbformat.read(str(solution), as_version=4)
+    text = render_notebook(release_notebook(nb))
+    target = Path(exercise)
+    if target.exists() and target.read_text(encoding="utf-8") == text:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return True
+
+
+def release_all(solutions: str | Path, exercises: str | Path) -> list[Path]:
+    """Release every ``solutions/*.ipynb`` into ``exercises/``; return the files that changed."""
+    changed = []
+    for solution in sorted(Path(solutions).glob("*.ipynb")):
+        target = Path(exercises) / solution.name
+        if release_file(solution, target):
+            changed.append(target)
+    return changed
+
+
+def stale_exercises(solutions: str | Path, exercises: str | Path) -> list[str]:
+    """Names of exercises that differ from a fresh release (missing ones included), and extras."""
+    problems = []
+    wanted = {p.name for p in Path(solutions).glob("*.ipynb")}
+    for solution in sorted(Path(solutions).glob("*.ipynb")):
+        target = Path(exercises) / solution.name
+        text = render_notebook(release_notebook(nbformat.read(str(solution), as_version=4)))
+        if not target.exists():
+            problems.append(f"{target.name}: missing")
+        elif target.read_text(encoding="utf-8") != text:
+            problems.append(f"{target.name}: differs from a fresh release")
+    for extra in sorted(Path(exercises).glob("*.ipynb")):
+        if extra.name not in wanted:
+            problems.append(f"{extra.name}: has no solution notebook")
+    return problems

@@ -1,0 +1,1 @@
+"""Privacy-enhancing techniques: differential privacy, homomorphic encryption, federated learning."""
