@@ -83,7 +83,7 @@ def release_source(source: str, cell_type: str = "code", solution: bool = True) 
     """
     stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
     source = _replace_blocks(source, BEGIN_HIDDEN, END_HIDDEN, ())
-    if any(line.strip() == BEGIN_SOLUTION for line in source.split("\n")):
+    if any(line.strip() in (BEGIN_SOLUTION, END_SOLUTION) for line in source.split("\n")):
         return _replace_blocks(source, BEGIN_SOLUTION, END_SOLUTION, stub)
     if solution:
         return "\n".join(stub)

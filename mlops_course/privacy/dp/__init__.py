@@ -9,7 +9,7 @@ module                      what it provides
 ``laplace``                 Laplace mechanism, b = Δ₁/ε, and its 95 % half-width ln(20)·b
 ``gaussian``                Gaussian mechanism: classic σ (ε < 1) and analytic σ (Balle & Wang)
 ``exponential``             exponential mechanism and report-noisy-max
-``discrete``                discrete Laplace and discrete Gaussian samplers (exact)
+``discrete``                discrete Laplace and discrete Gaussian samplers (accurate float64, see module)
 ``fpsafe``                  floating-point-safe grid Laplace and Mironov's attack on the naive one
 ``queries``                 clipping, sensitivities, DP count / sum / mean / histogram / quantile
 ``composition``             basic, advanced, optimal (KOV), parallel composition; group privacy

@@ -13,8 +13,8 @@ times a magnitude ``G`` with ``P(G = 0) = (1-q)/(1+q)`` and ``P(G >= m) = 2q^m/(
 ``U = (j + 1/2)·2⁻⁵³`` (bits 11..63). To keep the resolution of ``U`` fine where the logarithm is
 steep, a word with ``U < 2⁻⁶`` (probability exactly ``2⁻⁶``) is replaced by
 ``6 ln 2 + E'`` with a fresh ``E'`` (memorylessness of the exponential law, applied
-recursively), so the support is unbounded and every bucket is resolved with relative
-precision better than ``t · 2⁻⁴⁵`` (float rounding of ``ln``, ``+`` and ``·`` included).
+recursively), so the support is unbounded and every bucket is resolved with a relative
+precision of order ``t · 2⁻⁴⁵`` (float rounding of ``ln``, ``+`` and ``·`` included).
 """
 from __future__ import annotations
 

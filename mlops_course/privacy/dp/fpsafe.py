@@ -22,7 +22,7 @@ inflated sensitivity ``Δ' = Δ + γ`` (the default ``γ`` is ``<= min(Δ, Δ/ε
 (``os.urandom``, bulk and vectorised, see :mod:`._securerandom`), so the noise is also
 unpredictable, unlike numpy's PCG64. OpenDP's ``make_laplace`` uses the same grid idea with an
 exact rational sampler (slower); ours computes the discrete-Laplace bucket boundaries in float64
-with relative error below ``t·2⁻⁴⁵`` per probability, i.e. an ε increase of that order.
+with a relative error of order ``t·2⁻⁴⁵`` per probability, i.e. an ε increase of that order.
 
 References
 ----------

@@ -1,0 +1,392 @@
+"""The autograder on exercise 07: full marks, zero, partial credit, wrong answers, malformed input, reports."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from mlops_course.grading import check
+from mlops_course.grading.checks import Check, LocalRemote, Property, load_checks
+from mlops_course.grading.checks import dp as dp_checks
+from mlops_course.grading.cli import main as cli_main
+from mlops_course.grading.harness import Grader, Sandbox, WorkerProcess, find_exercise
+from mlops_course.grading.report import results_json
+from tests.grading.conftest import (
+    ANSWER_IDS,
+    EXERCISE,
+    POINTS,
+    SOLUTION,
+    TEST_LIMITS,
+    cell_of,
+    edit,
+    load,
+    mixed,
+    source,
+    write,
+)
+
+TOTAL = sum(POINTS.values())
+
+
+def scores(report) -> dict[str, float]:
+    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
+
+
+# ----------------------------------------------------------------------------- the three reference cases
+def test_solution_gets_full_marks(grader):
+    report = grader.grade(SOLUTION)
+    assert report.status == "graded"
+    assert (report.score, report.max_score) == (TOTAL, TOTAL), [t.output for t in report.tests if not t.score]
+    assert scores(report) == POINTS
+
+
+def test_untouched_exercise_gets_zero(grader):
+    report = grader.grade(EXERCISE)
+    assert (report.score, report.max_score) == (0.0, TOTAL)
+    assert all("not implemented yet" in t.output for t in report.tests)
+
+
+@pytest.mark.parametrize("done", [("dp-laplace",), ("dp-rr", "dp-ledger"), ("dp-gaussian-sigma", "dp-mean",
+                                                                             "dp-halfwidth")])
+def test_partial_submission_gets_exactly_the_points_of_the_done_tasks(grader, tmp_path, done):
+    report = grader.grade(write(tmp_path, mixed(done)))
+    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in ANSWER_IDS}
+
+
+def test_grading_is_deterministic(grader, tmp_path):
+    path = write(tmp_path, mixed(("dp-laplace", "dp-mean")))
+    first, second = grader.grade(path), grader.grade(path)
+    assert [(t.name, t.score, t.output) for t in first.tests] == [(t.name, t.score, t.output) for t in second.tests]
+    assert first.score == 6.0
+
+
+def test_registry_points_match_the_notebook():
+    exercise = find_exercise("07_differential_privacy")
+    checks = load_checks("07_differential_privacy")
+    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(ANSWER_IDS)
+    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
+    for c in checks:  # each check's name is defined by the solution's answer cell
+        assert f" {c.name}" in source(load("solution"), c.grade_id)
+
+
+def test_statistical_false_fail_rate_is_at_most_1e6():
+    statistical = [p for c in dp_checks.CHECKS for p in c.properties if "distribution" in p.func.__name__]
+    assert len(statistical) == dp_checks.N_STATISTICAL_TESTS
+    assert dp_checks.N_STATISTICAL_TESTS * dp_checks.ALPHA_PER_TEST <= 1e-6
+
+
+def test_closed_forms_of_the_checks_agree_with_the_reference_package():
+    gaussian = pytest.importorskip("mlops_course.privacy.dp.gaussian")
+    laplace = pytest.importorskip("mlops_course.privacy.dp.laplace")
+    assert math.isclose(dp_checks._sigma(1.0, 0.5, 1e-5), gaussian.gaussian_sigma_classic(1.0, 0.5, 1e-5))
+    assert math.isclose(dp_checks._halfwidth(2.0, 0.5), laplace.laplace_halfwidth(laplace.laplace_scale(2.0, 0.5)))
+
+
+def test_closed_forms_against_published_values():
+    # Dwork & Roth: sigma = sqrt(2 ln(1.25/delta)) / eps; ln(1.25e5) = 11.736..., sqrt(2*11.736) / 0.5 = 9.6897
+    assert math.isclose(dp_checks._sigma(1.0, 0.5, 1e-5), 9.689, rel_tol=1e-3)
+    assert math.isclose(dp_checks._halfwidth(1.0, 1.0), math.log(20))  # P(|Lap(1)| > ln 20) = 1/20
+    from scipy import stats
+
+    h = dp_checks._halfwidth(1.5, 0.7, 0.9)
+    assert math.isclose(stats.laplace(scale=1.5 / 0.7).cdf(h) - stats.laplace(scale=1.5 / 0.7).cdf(-h), 0.9)
+
+
+# ----------------------------------------------------------------------------- wrong answers lose exactly their points
+LAPLACE = "def laplace_mechanism(value, sensitivity, epsilon, rng):\n" \
+          "    if not (epsilon > 0 and sensitivity > 0):\n        raise ValueError('bad')\n"
+MUTANTS = {
+    "laplace scale eps/Delta": ("dp-laplace", LAPLACE + "    return value + rng.laplace(0, epsilon / sensitivity,"
+                                " size=np.shape(value))", 1.5),
+    "laplace scale off by 2": ("dp-laplace", LAPLACE + "    return value + rng.laplace(0, 2 * sensitivity / epsilon,"
+                               " size=np.shape(value))", 1.5),
+    "laplace gaussian noise, same variance": (
+        "dp-laplace", LAPLACE + "    return value + rng.normal(0, math.sqrt(2) * sensitivity / epsilon,"
+        " size=np.shape(value))", 1.5),
+    "laplace global np.random": ("dp-laplace", LAPLACE + "    return value + np.random.laplace(0, sensitivity / "
+                                 "epsilon, size=np.shape(value))", 2.5),
+    "laplace one noise for all entries": ("dp-laplace", LAPLACE + "    return value + rng.laplace(0, sensitivity /"
+                                          " epsilon)", 1.5),
+    "dp_mean without clipping": ("dp-mean", "def dp_mean(x, lower, upper, epsilon, rng):\n    x = np.asarray(x, "
+                                 "dtype=float)\n    return float(x.mean() + rng.laplace(0, (upper - lower) / (len(x) * "
+                                 "epsilon)))", 0.5),
+    "dp_mean scale without n": ("dp-mean", "def dp_mean(x, lower, upper, epsilon, rng):\n    x = np.clip(x, lower, "
+                                "upper)\n    return float(x.mean() + rng.laplace(0, (upper - lower) / epsilon))", 1.0),
+    "sigma with log10": ("dp-gaussian-sigma", lambda s: s.replace("math.log(1.25", "math.log10(1.25"), 0.5),
+    "rr clipped to [0, 1]": ("dp-rr", lambda s: s.replace("return float(", "return min(1.0, max(0.0, float(")
+                             .replace("p))", "p))))"), 1.5),
+    "ledger with a class-level list": ("dp-ledger", lambda s: s.replace("class BudgetLedger:", "class BudgetLedger:\n"
+                                       "    entries = []").replace("        self.entries = []\n", ""), 1.0),
+    "ledger records before checking": ("dp-ledger", lambda s: s.replace(
+        "        self.entries.append((label, float(epsilon)))\n        return self.remaining",
+        "        return self.remaining").replace(
+        "        if epsilon > self.remaining + 1e-12:\n",
+        "        self.entries.append((label, float(epsilon)))\n        if epsilon > self.remaining + epsilon + 1e-12:\n"),
+        2.0),
+    "halfwidth ignores confidence": ("dp-halfwidth", lambda s: s.replace("math.log(1.0 / (1.0 - confidence))",
+                                                                         "math.log(20.0)"), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_wrong_answers_lose_their_points(grader, tmp_path, name):
+    gid, change, expected = MUTANTS[name]
+    nb = edit("solution", {gid: change})
+    assert source(nb, gid) != source(load("solution"), gid)
+    report = grader.grade(write(tmp_path, nb))
+    got = scores(report)
+    assert got[gid] == expected, [t.output for t in report.tests if t.grade_id == gid]
+    assert all(got[g] == POINTS[g] for g in ANSWER_IDS if g != gid)
+
+
+# ----------------------------------------------------------------------------- malformed input: a clear report
+MALFORMED = {
+    "not json": (b"this is not a notebook", "not valid JSON"),
+    "not utf-8": (b"\xff\xfe\x00garbage", "not a text file"),
+    "json, not a notebook": (b'{"hello": 1}', "not a Jupyter notebook"),
+    "nbformat 3": (json.dumps({"nbformat": 3, "nbformat_minor": 0, "cells": [], "metadata": {}}).encode(),
+                   "nbformat 3"),
+    "R kernel": (None, "uses a R kernel"),
+    "no grade ids": (None, "does not contain any answer cell"),
+    "other unit": (None, "unit 08_homomorphic_encryption"),
+}
+
+
+def _malformed(name: str) -> bytes:
+    data, _ = MALFORMED[name]
+    if data is not None:
+        return data
+    nb = load("solution")
+    if name == "R kernel":
+        nb["metadata"]["kernelspec"]["language"] = "R"
+    elif name == "no grade ids":
+        for cell in nb["cells"]:
+            cell["metadata"].pop("nbgrader", None)
+    elif name == "other unit":
+        nb["metadata"]["mlops_course"] = {"stem": "08_homomorphic_encryption", "unit": 8}
+    return json.dumps(nb).encode()
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_input_gets_a_clear_report(grader, tmp_path, name):
+    path = write(tmp_path, _malformed(name), "sub.ipynb")
+    report = grader.grade(path)
+    assert report.status == "rejected"
+    assert (report.score, report.max_score) == (0.0, TOTAL)
+    assert MALFORMED[name][1] in report.output
+    assert "Traceback" not in report.output
+    out = tmp_path / "results.json"
+    assert cli_main(["grade", str(path), "--unit", "07", "-o", str(out), "-q"]) == 0
+    data = json.loads(out.read_text())
+    assert data["score"] == 0 and data["max_score"] == TOTAL and MALFORMED[name][1] in data["output"]
+
+
+def test_missing_and_duplicated_answer_cells_cost_only_those_tasks(grader, tmp_path):
+    def mutate(nb):
+        rr = cell_of(nb, "dp-rr")
+        nb["cells"].remove(rr)
+        ledger = cell_of(nb, "dp-ledger")
+        nb["cells"].insert(nb["cells"].index(ledger), json.loads(json.dumps(ledger)))
+
+    report = grader.grade(write(tmp_path, edit("solution", mutate=mutate)))
+    got = scores(report)
+    assert got["dp-rr"] == 0 and got["dp-ledger"] == 0
+    assert report.score == TOTAL - POINTS["dp-rr"] - POINTS["dp-ledger"]
+    messages = " ".join(t.output for t in report.tests)
+    assert "'dp-rr' is missing" in messages and "'dp-ledger' appears 2 times" in messages
+
+
+def test_ipython_magics_are_ignored(grader, tmp_path):
+    nb = edit("solution", {"dp-rr": lambda s: "%matplotlib inline\n!echo hi\n" + s})
+    assert scores(grader.grade(write(tmp_path, nb)))["dp-rr"] == POINTS["dp-rr"]
+
+
+def test_only_answer_cells_count(grader, tmp_path):
+    # a correct function written in a non-answer cell (the self-check cell) is not graded
+    solution = load("solution")
+
+    def mutate(nb):
+        cell_of(nb, "dp-laplace-check")["source"] = source(solution, "dp-laplace")
+
+    report = grader.grade(write(tmp_path, edit("exercise", mutate=mutate)))
+    assert report.score == 0
+
+
+# ----------------------------------------------------------------------------- sandbox
+def test_worker_applies_limits_and_isolation():
+    worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], None if not Sandbox().active else _pool())
+    try:
+        probe = ("import resource, os, socket\n"
+                 "def probe():\n"
+                 "    try:\n"
+                 "        socket.create_connection(('1.1.1.1', 53), timeout=1); net = 'open'\n"
+                 "    except OSError: net = 'blocked'\n"
+                 "    return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CORE)[0],"
+                 " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd()]\n")
+        assert worker.request("exec", 5, source=probe, label="probe")["ok"]
+        reply = worker.request("call", 5, name="probe", args=[], kwargs={"__dict__": {}})
+        mem, core, nproc, uid, net, cwd = reply["value"]
+        assert mem == TEST_LIMITS.memory_bytes and core == 0 and nproc == TEST_LIMITS.processes
+        if Sandbox().active:
+            assert uid != 0 and net == "blocked"
+            assert worker.applied["network_isolated"] and worker.applied["files_hidden"]
+        assert cwd == str(worker.tmp / "work")
+    finally:
+        worker.close()
+    assert not worker.tmp.exists()
+
+
+def _pool():
+    from mlops_course.grading.harness import UidPool
+
+    return UidPool()
+
+
+def test_reply_values_are_plain_data_only():
+    from mlops_course.grading.checks import BadResult, decode_value
+
+    assert decode_value({"__ndarray__": [1.0, 2.0], "shape": [2], "dtype": "float"}).tolist() == [1.0, 2.0]
+    assert decode_value({"__tuple__": ["a", {"__float__": "nan"}]})[0] == "a"
+    for bad in ({"__ndarray__": [1.0], "shape": [3], "dtype": "float"}, {"__ndarray__": ["x"], "shape": [1],
+                "dtype": "float"}, {"__ndarray__": [1], "shape": [1], "dtype": "object"}, {"__class__": "X"},
+                {"__tuple__": 3}):
+        with pytest.raises(BadResult):
+            decode_value(bad)
+
+
+# ----------------------------------------------------------------------------- self-check
+def test_self_check_prints_visible_results_and_never_grades(capsys):
+    namespace = {"np": np, "math": math}
+    exec(source(load("solution"), "dp-laplace"), namespace)
+    assert check("dp-laplace", namespace["laplace_mechanism"]) is None
+    out = capsys.readouterr().out
+    assert out.count("✔") == 4 and "✘" not in out and "hidden" not in out.split("\n", 1)[1]
+    check("dp-halfwidth", lambda sensitivity, epsilon, confidence=0.95: sensitivity / epsilon * 3.0)
+    out = capsys.readouterr().out
+    assert "✘ 95% half-width" in out and "hint:" in out
+
+
+def test_self_check_raises_not_implemented_for_an_unanswered_task(capsys):
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError, match="not implemented yet"):
+        check("dp-mean", stub)
+    with pytest.raises(ValueError, match="grade_id must be one of"):
+        check("dp-nope", stub)
+
+
+def test_local_remote_rejects_rigged_objects():
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+    remote = LocalRemote({"f": lambda: AlwaysEqual()})
+    from mlops_course.grading.checks import BadResult
+
+    with pytest.raises(BadResult):
+        remote.call("f")
+
+
+# ----------------------------------------------------------------------------- instructor checks
+def test_instructor_checks_folder_adds_hidden_properties(tmp_path):
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "extra.py").write_text(
+        "from mlops_course.grading.checks import Check, Property, as_float\n"
+        "def big_epsilon(remote):\n"
+        "    h = as_float(remote.call('laplace_halfwidth', 1.0, 100.0))\n"
+        "    return abs(h - 0.0299573227355399) < 1e-9, 'h for epsilon = 100'\n"
+        "CHECKS = [Check('dp-halfwidth', 'laplace_halfwidth', (Property('large epsilon', 1.0, big_epsilon,"
+        " visible=False),), '07_differential_privacy')]\n", encoding="utf-8")
+    checks = {c.grade_id: c for c in load_checks("07_differential_privacy", [folder])}
+    assert checks["dp-halfwidth"].points == POINTS["dp-halfwidth"] + 1.0
+    grader = Grader("07", checks_dirs=[folder], limits=TEST_LIMITS)
+    report = grader.grade(SOLUTION)
+    assert report.score == report.max_score == TOTAL + 1.0
+    extra = [t for t in report.tests if t.name.endswith("large epsilon")]
+    assert extra[0].visibility == "after_published"
+    assert str(folder.resolve()) in grader._hide  # the worker cannot read the private checks
+
+
+def test_replacing_a_builtin_check(tmp_path):
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "replace.py").write_text(
+        "from mlops_course.grading.checks import Check, Property\n"
+        "CHECKS = [Check('dp-rr', 'rr_estimate', (Property('always', 5.0, lambda r: (True, 'ok')),),"
+        " '07_differential_privacy', replace=True), Check('x', 'y', (), 'other_unit')]\n", encoding="utf-8")
+    checks = {c.grade_id: c for c in load_checks("07_differential_privacy", [folder])}
+    assert checks["dp-rr"].points == 5.0 and "x" not in checks
+    assert isinstance(checks["dp-rr"], Check) and isinstance(checks["dp-rr"].properties[0], Property)
+
+
+# ----------------------------------------------------------------------------- reports, CLI, batch
+def test_results_json_follows_the_gradescope_schema(tmp_path):
+    out = tmp_path / "out" / "results.json"
+    assert cli_main(["grade", str(SOLUTION), "-o", str(out), "-q", "--cell-timeout", "5"]) == 0
+    data = json.loads(out.read_text())
+    assert data["score"] == data["max_score"] == TOTAL
+    assert isinstance(data["execution_time"], float) and isinstance(data["output"], str)
+    assert len(data["tests"]) == sum(len(c.properties) for c in dp_checks.CHECKS)
+    for test in data["tests"]:
+        assert set(test) == {"name", "score", "max_score", "output", "visibility"}
+        assert test["visibility"] in ("visible", "after_published")
+    assert sum(t["max_score"] for t in data["tests"]) == TOTAL
+
+
+def test_batch_with_two_jobs_writes_csv_and_one_result_per_submission(tmp_path, capsys):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, load("solution"), "alice.ipynb")
+    write(subs, load("exercise"), "bob.ipynb")
+    write(subs, mixed(("dp-rr",)), "carol.ipynb")
+    write(subs, b"garbage", "dave.ipynb")
+    out = tmp_path / "grades"
+    assert cli_main(["grade", str(subs), "--unit", "07", "--jobs", "2", "-o", str(out), "--cell-timeout", "5"]) == 0
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert {k: float(v["score"]) for k, v in rows.items()} == {"alice.ipynb": TOTAL, "bob.ipynb": 0.0,
+                                                                "carol.ipynb": 2.0, "dave.ipynb": 0.0}
+    assert rows["dave.ipynb"]["status"] == "rejected" and rows["carol.ipynb"]["dp-rr"] == "2"
+    assert sorted(p.name for p in out.glob("*.results.json")) == [f"{n}.results.json" for n in
+                                                                  ("alice", "bob", "carol", "dave")]
+    assert "grading" in capsys.readouterr().err  # the progress bar
+
+
+def test_cli_usage_errors(tmp_path):
+    assert cli_main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+    assert cli_main(["grade", str(SOLUTION), "--checks", str(tmp_path / "nope")]) == 2
+    assert cli_main(["grade", str(SOLUTION), "--unit", "99", "-q", "-o", str(tmp_path / "r.json")]) == 3
+
+
+def test_results_json_of_a_report_is_json_serialisable(grader):
+    json.dumps(results_json(grader.grade(EXERCISE)))
+
+
+# ----------------------------------------------------------------------------- Gradescope bundle
+def test_gradescope_bundle_has_the_files_and_its_run_autograder_grades(tmp_path):
+    zip_path = tmp_path / "autograder.zip"
+    assert cli_main(["gradescope-bundle", "07", "-o", str(zip_path)]) == 0
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+        assert {"setup.sh", "run_autograder", "07_differential_privacy.ipynb", "package/pyproject.toml",
+                "package/mlops_course/grading/harness.py", "package/mlops_course/grading/worker.py"} <= names
+        assert not any("solutions" in n or "__pycache__" in n for n in names)
+        assert "BEGIN SOLUTION" not in zf.read("07_differential_privacy.ipynb").decode()
+        assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
+        zf.extractall(tmp_path / "autograder" / "source")
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir()
+    write(root / "submission", mixed(("dp-laplace", "dp-halfwidth")), "my_work.ipynb")
+    env = {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == POINTS["dp-laplace"] + POINTS["dp-halfwidth"] and data["max_score"] == TOTAL
