@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from mlops_course import __version__
 from mlops_course.course import course_environment
@@ -27,13 +29,42 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in rows) else 1
 
 
+#: JupyterLab setting defaults of the course (the user can still change them in the settings editor)
+LAB_SETTINGS: dict[str, dict] = {
+    # offline and private: never fetch the news feed nor check for updates (no popup asking either)
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+#: font sizes for projecting in a lecture hall (``mlops-course lab --presentation``)
+PRESENTATION_FONTS = {"code-font-size": "20px", "content-font-size1": "20px", "ui-font-size1": "16px"}
+
+
+def lab_settings(presentation: bool = False) -> Path:
+    """Write the course's JupyterLab setting defaults (``overrides.json``) into the state folder.
+
+    Returns the folder, passed to JupyterLab as ``--LabApp.app_settings_dir``.
+    """
+    from mlops_course.course import state_dir
+
+    folder = state_dir() / "lab-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = dict(LAB_SETTINGS)
+    if presentation:
+        settings["@jupyterlab/apputils-extension:themes"] = {"overrides": dict(PRESENTATION_FONTS)}
+    (folder / "overrides.json").write_text(json.dumps(settings, indent=2) + "\n")
+    return folder
+
+
 def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
     """The JupyterLab command line and environment that ``mlops-course lab`` runs."""
     from mlops_course.notebooks import course_root
 
     root = course_root(args.root)
+    env = dict(os.environ)
+    env.update(course_environment(args.threads))
     cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
-           f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}"]
+           f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}",
+           f"--LabApp.app_settings_dir={lab_settings(args.presentation)}",
+           "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if args.no_browser:
         cmd.append("--ServerApp.open_browser=False")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers, CI and Gradescope run as root
@@ -42,8 +73,6 @@ def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
     if extra[:1] == ["--"]:
         extra = extra[1:]
     cmd += extra
-    env = dict(os.environ)
-    env.update(course_environment(args.threads))
     return cmd, env
 
 
@@ -83,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads per kernel (default 1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--presentation", action="store_true",
+                   help="large fonts for projecting in a lecture hall (code and text 20px)")
     p.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="extra arguments passed to JupyterLab")
     p.set_defaults(func=_cmd_lab)

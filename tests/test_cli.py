@@ -112,3 +112,17 @@ def test_refresh_rejects_non_notebook(tmp_path):
 
     with pytest.raises(ValueError, match="path must be an existing .ipynb"):
         execute_notebook(tmp_path / "missing.ipynb")
+
+
+def test_lab_settings_keep_jupyterlab_offline_and_presentation_fonts(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLOPS_COURSE_HOME", str(tmp_path))
+    args = cli.build_parser().parse_args(["lab", "--root", str(ROOT), "--presentation"])
+    cmd, _ = cli.lab_command(args)
+    folder = tmp_path / "lab-settings"
+    assert f"--LabApp.app_settings_dir={folder}" in cmd
+    settings = json.loads((folder / "overrides.json").read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert settings["@jupyterlab/apputils-extension:themes"]["overrides"]["code-font-size"] == "20px"
+    cli.lab_command(cli.build_parser().parse_args(["lab", "--root", str(ROOT)]))
+    settings = json.loads((folder / "overrides.json").read_text())
+    assert "@jupyterlab/apputils-extension:themes" not in settings

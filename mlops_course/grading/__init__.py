@@ -5,6 +5,26 @@
   in :mod:`.report`, checks in :mod:`.checks`;
 * ``mlops-course gradescope-bundle`` — :mod:`mlops_course.grading.bundle`;
 * :func:`check` — the student's self-check inside the notebook.
+
+How a submission is graded
+--------------------------
+Only the source of the student's *answer cells* (released cells with ``nbgrader.solution``,
+matched by ``grade_id``) is used; set-up cells come from the released exercise, test and
+self-check cells are never run, and code written outside the answer cells does not count.
+A worker process runs those cells and answers the checks' calls; the harness compares the
+plain data it gets back (see :mod:`.harness` for the process model and :mod:`.worker` for the
+lock-down). Checks are seeded by the harness, so grading is deterministic.
+
+The reference implementation cannot be imported while grading: the worker refuses
+``import mlops_course`` (a ``sys.meta_path`` blocker, package entries removed from ``sys.path``
+and ``sys.modules``) and, when the grader runs as root, the package folder, ``solutions/`` and
+private check folders are covered by unreadable mounts in the worker's own mount namespace, and
+the student's code runs under an unprivileged uid. Limits: without root the blocker alone can be
+undone by the student's code (it runs in the same process); and code copied from the reference
+by hand cannot be told apart from the student's own work.
+
+Exit codes of ``mlops-course grade``: 0 graded (also for a rejected, malformed notebook, which
+gets a report with score 0), 2 usage error, 3 grader error.
 """
 from __future__ import annotations
 
@@ -39,9 +59,9 @@ def check(grade_id: str, obj: Any) -> None:
     >>> check("dp-halfwidth", lambda s, e, confidence=0.95: 0.0)  # doctest: +ELLIPSIS
     Self-check dp-halfwidth ...
     """
-    from mlops_course.grading.checks import CHECK_MODULES, LocalRemote, builtin_checks, run_property
+    from mlops_course.grading.checks import LocalRemote, builtin_checks, check_modules, run_property
 
-    found = {c.grade_id: c for unit in CHECK_MODULES for c in builtin_checks(unit)}
+    found = {c.grade_id: c for unit in check_modules() for c in builtin_checks(unit)}
     if grade_id not in found:
         raise ValueError(f"grade_id must be one of {sorted(found)}, got {grade_id!r}")
     task = found[grade_id]

@@ -45,6 +45,10 @@ $PY -m venv /autograder/venv || { apt-get update -y && apt-get install -y python
 /autograder/venv/bin/python -m pip install --quiet {requirements}
 /autograder/venv/bin/python -m pip install --quiet --no-deps ./package
 /autograder/venv/bin/python -c "import mlops_course.grading.harness"
+# The worker drops to an unprivileged uid. Where the container allows no mount namespace (so the
+# grader cannot hide files itself), make the reference implementation, the released exercise and any
+# private checks unreadable to that uid; the harness runs as root and still reads them.
+chmod -R go-rwx /autograder/source "$(/autograder/venv/bin/python -c 'import mlops_course, os; print(os.path.dirname(mlops_course.__file__))')"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

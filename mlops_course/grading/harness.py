@@ -87,7 +87,7 @@ __all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE_DIR.parent
 WORKER_PATH = Path(worker_module.__file__).resolve()
-GRACE_SECONDS = 1.0
+GRACE_SECONDS = 0.5
 
 
 class GraderError(RuntimeError):
@@ -276,7 +276,7 @@ class WorkerProcess:
         except (AttributeError, OSError):  # pragma: no cover - old kernels
             self._pidfd = None
         config = {
-            "workdir": str(workdir), "uid": self.uid, "gid": gid, "privileged": privileged,
+            "workdir": str(workdir), "stage": str(self.tmp / "stage"), "uid": self.uid, "gid": gid, "privileged": privileged,
             "hide": [str(p) for p in hide], "block": list(sandbox.block),
             "workdir_bytes": self.limits.workdir_bytes, "output_limit": self.limits.output_chars,
             "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
@@ -446,6 +446,7 @@ class Session:
         self.cell_errors: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
         self.notes: list[str] = []
+        self.applied: dict = {}
 
     def timeout(self, limit: float) -> float:
         left = self.deadline - time.monotonic()
@@ -464,6 +465,7 @@ class Session:
             self.timeout(0)
             self.started += 1
             self.worker = WorkerProcess(self.limits, self.sandbox, self.hide, self.uids)
+            self.applied = self.applied or self.worker.applied
             self._run_cells(self.worker)
         return self.worker
 
@@ -488,6 +490,13 @@ class Session:
             except WorkerFailure as exc:
                 self.skipped[gid] = f"running your answer cell, the worker {exc}"
                 return
+            error = reply.get("error") if not reply["ok"] else None
+            if isinstance(error, dict) and error.get("type") == "GraderTimeout":
+                # a cell that does not finish is broken, whether or not it swallowed the interruption
+                worker.kill("timed out")
+                self.skipped[gid] = (f"your answer cell did not finish within {self.limits.cell_seconds:g} s "
+                                     "(an endless loop at the top level of the cell?)")
+                return
             if not reply["ok"] and gid not in self.cell_errors:
                 self.cell_errors[gid] = _error_text(reply.get("error"))
 
@@ -499,6 +508,21 @@ class Session:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+
+def _isolation_note(applied: dict) -> str:
+    """One line saying which isolation measures the worker applied (from its ``init`` reply)."""
+    if not applied:
+        return "Graded in a separate worker process."
+    measures = ["separate process", "resource limits"]
+    measures.append("no network" if applied.get("network_isolated") else "network NOT isolated")
+    measures.append("reference implementation hidden" if applied.get("files_hidden")
+                    else "reference import blocked (files not hidden)")
+    measures.append("unprivileged user" if applied.get("uid") not in (0, None) and os.geteuid() == 0
+                    else "same user as the grader")
+    text = "Graded in an isolated worker: " + ", ".join(measures) + "."
+    problems = [str(n) for n in applied.get("notes", []) if isinstance(n, str)]
+    return text + ("" if not problems else " Sandbox notes: " + "; ".join(problems[:3]))
 
 
 def _error_text(error: Any) -> str:
@@ -658,8 +682,10 @@ class Grader:
         path = Path(path)
         start = time.monotonic()
         name = path.name
-        unit = None
+        unit = resolve_unit(self.unit) if self.unit is not None else None
         try:
+            if unit is not None:
+                self._unit_data(unit)
             nb = load_notebook(path)
             unit = resolve_unit(self.unit, nb, name)
             exercise, checks = self._unit_data(unit)
@@ -683,13 +709,7 @@ class Grader:
                 tests.extend(self._run_check(session, check))
         finally:
             session.close()
-        notes = list(session.notes)
-        if self.sandbox.active:
-            notes.insert(0, "Graded in an isolated worker (separate process, resource limits, no network, "
-                            "unprivileged user, reference implementation hidden).")
-        else:
-            notes.insert(0, "Graded in a separate worker process with resource limits (not root: no network "
-                            "or file isolation).")
+        notes = [_isolation_note(session.applied)] + list(session.notes)
         return tests, notes
 
     def _run_check(self, session: Session, check: Check) -> list[TestResult]:

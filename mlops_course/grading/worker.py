@@ -66,7 +66,7 @@ PRELOAD = (
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REC, MS_PRIVATE = 1 << 14, 1 << 18
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 1 << 14, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 
 
@@ -248,6 +248,54 @@ def _mount(libc, source: bytes, target: str, fstype: bytes | None, flags: int, d
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
 
+def _private_ancestor(path: str) -> str | None:
+    """The first folder on the way to ``path`` that other users cannot enter (e.g. ``/root``)."""
+    current = "/"
+    for part in [p for p in os.path.abspath(path).split(os.sep) if p]:
+        current = os.path.join(current, part)
+        try:
+            mode = os.stat(current).st_mode
+        except OSError:
+            return None
+        if not mode & 0o001:
+            return current
+    return None
+
+
+def _expose_private_paths(libc, stage_root: str, notes: list) -> list:
+    """Make the interpreter's own folders readable after the uid drop, and nothing else there.
+
+    When Python lives under a private folder (``/root/.pyenv`` in many containers), the
+    unprivileged worker could not import the standard library. Inside the worker's mount
+    namespace each needed folder is bind-mounted aside, the private ancestor is covered by an
+    empty tmpfs, and the folders are bind-mounted back (read-only) at their usual paths. The rest
+    of the private folder stays invisible to the student's code.
+    """
+    wanted = {os.path.dirname(os.__file__), sys.prefix, sys.base_prefix}
+    wanted.update(p for p in sys.path if p and os.path.isdir(p))
+    needed = sorted(p for p in wanted if _private_ancestor(p))
+    needed = [p for p in needed if not any(p != q and p.startswith(q + os.sep) for q in needed)]
+    if not needed or not stage_root:
+        return []
+    os.makedirs(stage_root, mode=0o711, exist_ok=True)
+    staged = []
+    for index, path in enumerate(needed):
+        stage = os.path.join(stage_root, str(index))
+        os.mkdir(stage, 0o700)
+        _mount(libc, os.fsencode(path), stage, None, MS_BIND | MS_REC, None)
+        staged.append((path, stage))
+    for ancestor in sorted({_private_ancestor(p) for p in needed}):
+        _mount(libc, b"tmpfs", ancestor, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
+    for path, stage in staged:
+        os.makedirs(path, mode=0o755, exist_ok=True)
+        _mount(libc, os.fsencode(stage), path, None, MS_BIND | MS_REC, None)
+        try:
+            _mount(libc, b"none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
+        except OSError as exc:  # pragma: no cover - kernel-dependent
+            notes.append(f"read-only remount of {path} failed: {exc}")
+    return needed
+
+
 def lock_down(config: dict) -> dict:
     """Apply the sandbox described by ``config``; return what was applied (plain data)."""
     applied: dict = {"notes": []}
@@ -268,12 +316,13 @@ def lock_down(config: dict) -> dict:
             applied["network_isolated"] = True
             try:
                 _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE, None)
+                applied["exposed"] = _expose_private_paths(libc, config.get("stage", ""), notes)
                 for path in config.get("hide", []):
                     if os.path.isdir(path):
                         _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                b"size=4k,mode=000")
                     elif os.path.exists(path):
-                        _mount(libc, b"/dev/null", path, None, 4096, None)  # MS_BIND over a file
+                        _mount(libc, b"/dev/null", path, None, MS_BIND, None)
                 applied["files_hidden"] = True
                 options = f"size={config['workdir_bytes']},mode=0700,uid={config['uid']},gid={config['gid']}"
                 _mount(libc, b"tmpfs", workdir, b"tmpfs", MS_NOSUID | MS_NODEV, options.encode())
@@ -463,6 +512,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     channel.send({"id": config.get("id"), "ok": True, "value": applied})
     Worker(channel, int(config.get("output_limit", 65536))).serve()
+    if config.get("uid") and os.getuid() == config["uid"]:
+        # The harness has gone (or said bye): as the worker's own unique uid, kill every process of
+        # that uid, this one included, so no child outlives a harness that could not clean up.
+        os.kill(-1, signal.SIGKILL)
     return 0
 
 

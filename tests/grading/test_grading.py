@@ -15,7 +15,7 @@ from mlops_course.grading import check
 from mlops_course.grading.checks import Check, LocalRemote, Property, load_checks
 from mlops_course.grading.checks import dp as dp_checks
 from mlops_course.grading.cli import main as cli_main
-from mlops_course.grading.harness import Grader, Sandbox, WorkerProcess, find_exercise
+from mlops_course.grading.harness import PACKAGE_DIR, Grader, Sandbox, WorkerProcess, find_exercise
 from mlops_course.grading.report import results_json
 from tests.grading.conftest import (
     ANSWER_IDS,
@@ -64,6 +64,13 @@ def test_grading_is_deterministic(grader, tmp_path):
     first, second = grader.grade(path), grader.grade(path)
     assert [(t.name, t.score, t.output) for t in first.tests] == [(t.name, t.score, t.output) for t in second.tests]
     assert first.score == 6.0
+
+
+def test_every_check_module_imports_and_names_its_unit():
+    from mlops_course.grading.checks import check_modules
+
+    modules = check_modules(strict=True)
+    assert modules["07_differential_privacy"] == "mlops_course.grading.checks.dp"
 
 
 def test_registry_points_match_the_notebook():
@@ -120,7 +127,7 @@ MUTANTS = {
                                 "upper)\n    return float(x.mean() + rng.laplace(0, (upper - lower) / epsilon))", 1.0),
     "sigma with log10": ("dp-gaussian-sigma", lambda s: s.replace("math.log(1.25", "math.log10(1.25"), 0.5),
     "rr clipped to [0, 1]": ("dp-rr", lambda s: s.replace("return float(", "return min(1.0, max(0.0, float(")
-                             .replace("p))", "p))))"), 1.5),
+                             .replace("p))", "p))))"), 1.0),
     "ledger with a class-level list": ("dp-ledger", lambda s: s.replace("class BudgetLedger:", "class BudgetLedger:\n"
                                        "    entries = []").replace("        self.entries = []\n", ""), 1.0),
     "ledger records before checking": ("dp-ledger", lambda s: s.replace(
@@ -220,21 +227,26 @@ def test_only_answer_cells_count(grader, tmp_path):
 
 # ----------------------------------------------------------------------------- sandbox
 def test_worker_applies_limits_and_isolation():
-    worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], None if not Sandbox().active else _pool())
+    worker = WorkerProcess(TEST_LIMITS, Sandbox(), [str(PACKAGE_DIR)], None if not Sandbox().active else _pool())
     try:
         probe = ("import resource, os, socket\n"
                  "def probe():\n"
                  "    try:\n"
                  "        socket.create_connection(('1.1.1.1', 53), timeout=1); net = 'open'\n"
                  "    except OSError: net = 'blocked'\n"
+                 "    def can(action):\n"
+                 "        try: action(); return 'yes'\n"
+                 "        except OSError: return 'no'\n"
+                 f"    ref = can(lambda: open({str(PACKAGE_DIR / '__init__.py')!r}).read())\n"
+                 "    parent = can(lambda: open('../escape.txt', 'w').write('x'))\n"
                  "    return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CORE)[0],"
-                 " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd()]\n")
+                 " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd(), ref, parent]\n")
         assert worker.request("exec", 5, source=probe, label="probe")["ok"]
         reply = worker.request("call", 5, name="probe", args=[], kwargs={"__dict__": {}})
-        mem, core, nproc, uid, net, cwd = reply["value"]
+        mem, core, nproc, uid, net, cwd, ref, parent = reply["value"]
         assert mem == TEST_LIMITS.memory_bytes and core == 0 and nproc == TEST_LIMITS.processes
         if Sandbox().active:
-            assert uid != 0 and net == "blocked"
+            assert uid != 0 and net == "blocked" and ref == "no" and parent == "no"
             assert worker.applied["network_isolated"] and worker.applied["files_hidden"]
         assert cwd == str(worker.tmp / "work")
     finally:

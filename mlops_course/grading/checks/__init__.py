@@ -17,7 +17,8 @@ Both turn results into the same plain data (numbers, strings, lists, tuples, num
 ``None``) through :func:`decode_value`, so a property cannot tell them apart and an object with a
 rigged ``__eq__`` never reaches a comparison.
 
-Unit modules (``checks/dp.py``, ...) define a module constant ``CHECKS``; an instructor's folder
+Unit modules (``checks/dp.py``, ...) define the constants ``UNIT`` (the unit's file stem) and
+``CHECKS``; they are found automatically (:func:`check_modules`). An instructor's folder
 given with ``--checks PATH`` holds ``*.py`` files defining ``CHECKS`` the same way. A check from
 such a folder with the grade_id of a built-in check *adds* its properties (hidden tests), or
 replaces the built-in one when ``replace=True``.
@@ -36,12 +37,10 @@ import numpy as np
 
 __all__ = [
     "Rng", "Property", "Check", "StudentError", "WorkerFailure", "BadResult", "Remote", "LocalRemote",
-    "decode_value", "encode_args", "builtin_checks", "load_checks", "CHECK_MODULES",
+    "decode_value", "encode_args", "builtin_checks", "load_checks", "check_modules",
     "as_float", "as_array", "run_property",
 ]
 
-#: unit stem -> module holding its checks
-CHECK_MODULES: dict[str, str] = {"07_differential_privacy": "mlops_course.grading.checks.dp"}
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -348,9 +347,33 @@ class LocalRemote:
 
 
 # --------------------------------------------------------------------------- registry
+def check_modules(strict: bool = False) -> dict[str, str]:
+    """``unit stem -> module`` for every module of this package defining ``UNIT`` and ``CHECKS``.
+
+    With ``strict=False`` a module that cannot be imported (e.g. an optional dependency of another
+    unit is missing) is skipped, so one unit's problem does not stop grading or self-checks of the
+    others; the tests call ``check_modules(strict=True)``.
+    """
+    import pkgutil
+
+    found: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        name = f"{__name__}.{info.name}"
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            if strict:
+                raise
+            continue
+        unit = getattr(module, "UNIT", None)
+        if isinstance(unit, str) and hasattr(module, "CHECKS"):
+            found[unit] = name
+    return found
+
+
 def builtin_checks(unit: str) -> tuple[Check, ...]:
     """The checks shipped with the package for a unit (empty if the unit has none)."""
-    module = CHECK_MODULES.get(unit)
+    module = check_modules().get(unit)
     if module is None:
         return ()
     return tuple(importlib.import_module(module).CHECKS)

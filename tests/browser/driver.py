@@ -1,0 +1,167 @@
+"""Drive JupyterLab in headless Chromium the way an instructor uses it (test-only helper).
+
+Starts ``mlops-course lab`` on loopback with a token in a temporary copy of the lecture notebooks
+(so running them never touches the committed files), opens each notebook in its own tab, runs all
+cells, collects error outputs from the notebook model, moves the first slider and waits for the
+output widget to show a redrawn figure, and saves a screenshot. Chromium is Debian's
+(``/usr/bin/chromium``); Playwright's own browser download is never used.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+TOKEN = "mlops-course-browser-test"
+
+KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle'; }"""
+ALL_EXECUTED = """() => { const w = window.jupyterapp.shell.currentWidget;
+  const cells = w.content.model.cells;
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i);
+    if (c.type === 'code' && c.sharedModel.getSource().trim() && c.executionCount === null) return false; }
+  return w.sessionContext.session.kernel.status === 'idle'; }"""
+ERRORS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const out = [];
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
+    for (const o of c.outputs.toJSON()) if (o.output_type === 'error') out.push(`cell ${i}: ${o.ename}: ${o.evalue}`); }
+  return out; }"""
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in the browser."""
+
+    name: str
+    errors: list[str] = field(default_factory=list)
+    sliders: int = 0
+    slider_redrew: bool = False
+    screenshot: Path | None = None
+    seconds: float = 0.0
+    problem: str = ""
+    news_popup: bool = False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """``mlops-course lab`` on 127.0.0.1 with a token, in a copy of the course's notebooks."""
+
+    def __init__(self, root: Path, notebooks: list[Path], workdir: Path) -> None:
+        self.workdir = workdir
+        (workdir / "notebooks").mkdir(parents=True)
+        for path in notebooks:
+            shutil.copy(path, workdir / "notebooks" / path.name)
+        shutil.copy(root / "pyproject.toml", workdir / "pyproject.toml")
+        self.port = free_port()
+        env = dict(os.environ, MLOPS_COURSE_HOME=str(workdir / "home"), JUPYTER_RUNTIME_DIR=str(workdir / "rt"),
+                   JUPYTER_CONFIG_DIR=str(workdir / "config"), JUPYTERLAB_SETTINGS_DIR=str(workdir / "settings"),
+                   JUPYTERLAB_WORKSPACES_DIR=str(workdir / "workspaces"))
+        self.log = open(workdir / "lab.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mlops_course.cli", "lab", "--no-browser", "--port", str(self.port),
+             "--root", str(workdir), "--", f"--IdentityProvider.token={TOKEN}",
+             "--LabApp.expose_app_in_browser=True"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={TOKEN}"
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited: {(self.workdir / 'lab.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url("api"), timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError("JupyterLab did not answer within the time limit")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=20)
+        self.log.close()
+
+
+def run_notebooks(lab: Lab, names: list[str], shots: Path, chromium: str, parallel: int = 3,
+                  timeout_ms: int = 180_000) -> dict[str, NotebookRun]:
+    """Open, run, check and screenshot each notebook, ``parallel`` tabs at a time."""
+    from playwright.sync_api import sync_playwright
+
+    shots.mkdir(parents=True, exist_ok=True)
+    results: dict[str, NotebookRun] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            for start in range(0, len(names), parallel):
+                batch = names[start:start + parallel]
+                pages = {}
+                for name in batch:  # open the batch and start every notebook running at once
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    run = results[name] = NotebookRun(name)
+                    run.seconds = time.monotonic()
+                    try:
+                        page.goto(lab.url(f"lab/tree/notebooks/{name}"))
+                        page.wait_for_function(KERNEL_IDLE, timeout=timeout_ms, polling=250)
+                        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                        pages[name] = page
+                    except Exception as exc:  # noqa: BLE001 - reported per notebook
+                        run.problem = f"could not start: {exc}"
+                        page.close()
+                for name, page in pages.items():
+                    _finish(page, results[name], shots, timeout_ms)
+                    page.close()
+        finally:
+            browser.close()
+    return results
+
+
+def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
+    try:
+        page.wait_for_timeout(500)
+        page.wait_for_function(ALL_EXECUTED, timeout=timeout_ms, polling=500)
+        run.errors = page.evaluate(ERRORS)
+        run.sliders = page.locator(".widget-slider").count()
+        if run.sliders:
+            output = page.locator(".widget-output").first
+            before = output.inner_html()
+            handle = page.locator(".widget-slider .noUi-handle").first
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function(
+                "(b) => { const o = document.querySelector('.widget-output');"
+                " return o.innerHTML !== b && o.querySelector('img') !== null; }",
+                arg=before, timeout=60_000, polling=250)
+            page.wait_for_function(KERNEL_IDLE, timeout=60_000, polling=250)
+            page.wait_for_timeout(300)
+            run.slider_redrew = True
+            output.scroll_into_view_if_needed()
+        run.news_popup = page.get_by_text("official Jupyter news").count() > 0
+        run.screenshot = shots / f"{Path(run.name).stem}.png"
+        page.screenshot(path=str(run.screenshot))
+    except Exception as exc:  # noqa: BLE001 - reported per notebook
+        run.problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    finally:
+        run.seconds = time.monotonic() - run.seconds

@@ -1,0 +1,62 @@
+"""The live course in a real browser: every lecture notebook runs in JupyterLab without an error,
+and moving a slider redraws its plot (nbval cannot see either).
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it with apt). Without it the test is skipped
+locally with the install command, and fails under CI (``CI`` set), where it must run.
+Screenshots go to ``build/screenshots/`` (or ``$MLOPS_COURSE_SCREENSHOTS``): look at them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser.driver import Lab, run_notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CHROMIUM = os.environ.get("MLOPS_COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser_runs(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}: .ci/run must install it (apt-get install chromium)")
+        pytest.skip("the browser test needs Debian's chromium: sudo apt-get install chromium")
+    pytest.importorskip("playwright", reason="pip install -e '.[test]' brings playwright")
+    shots = Path(os.environ.get("MLOPS_COURSE_SCREENSHOTS", ROOT / "build" / "screenshots"))
+    lab = Lab(ROOT, NOTEBOOKS, tmp_path_factory.mktemp("lab"))
+    started = time.monotonic()
+    try:
+        lab.wait_ready()
+        results = run_notebooks(lab, [p.name for p in NOTEBOOKS], shots, CHROMIUM)
+    finally:
+        lab.stop()
+    print(f"\nbrowser test: {len(NOTEBOOKS)} notebooks in {time.monotonic() - started:.0f} s; screenshots in {shots}")
+    for run in results.values():  # the notebook x widget table of the closing note
+        print(f"  {run.name}: {run.seconds:.0f} s, {run.sliders} slider(s), redrew={run.slider_redrew}")
+    return results, lab
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab_and_its_slider_redraws(browser_runs, name):
+    run = browser_runs[0][name]
+    assert not run.problem, run.problem
+    assert run.errors == [], run.errors
+    assert not run.news_popup, "JupyterLab asked to fetch news: the course must stay offline and quiet"
+    assert run.sliders >= 1, f"{name} has no slider: every lecture notebook needs an interactive demo"
+    assert run.slider_redrew, f"moving the first slider of {name} did not redraw its output"
+    assert run.screenshot is not None and run.screenshot.stat().st_size > 10_000
+
+
+def test_lab_shut_down_cleanly(browser_runs):
+    import urllib.request
+
+    _, lab = browser_runs
+    assert lab.proc.poll() is not None, "JupyterLab is still running after the browser test"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(lab.url("api"), timeout=2)
