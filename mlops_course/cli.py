@@ -3,6 +3,7 @@
 * ``doctor``   check the environment and print the fixes
 * ``lab``      start JupyterLab on the course with the course's environment settings
 * ``refresh``  re-execute the lecture notebooks in place (they are committed executed)
+* ``slides``   export the lecture notebooks as reveal.js decks that follow the slide titles
 * ``release``, ``grade``, ``gradescope-bundle``  (from :mod:`mlops_course.grading.cli`)
 """
 from __future__ import annotations
@@ -96,6 +97,19 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from mlops_course.notebooks import course_root, export_slides
+
+    root = course_root(args.root)
+    paths = args.paths or sorted((root / "notebooks").glob("*.ipynb"))
+    out = Path(args.output) if args.output else root / "build" / "slides"
+    for path in paths:
+        print(f"wrote {export_slides(path, out)}")
+    print("Open a deck in a browser (reveal.js loads from a CDN), or present live and offline from "
+          "JupyterLab: open the notebook, then View > Render as slideshow (RISE, Alt+R).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mlops-course``."""
     parser = argparse.ArgumentParser(prog="mlops-course", description=__doc__.splitlines()[0])
@@ -123,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=None)
     p.add_argument("--timeout", type=int, default=300, help="per-cell time limit in seconds")
     p.set_defaults(func=_cmd_refresh)
+
+    p = sub.add_parser("slides", help="export lecture notebooks as reveal.js slide decks (one per unit)")
+    p.add_argument("paths", nargs="*", help="notebooks to export (default: notebooks/*.ipynb)")
+    p.add_argument("--root", default=None)
+    p.add_argument("-o", "--output", default=None, help="output folder (default: build/slides)")
+    p.set_defaults(func=_cmd_slides)
 
     try:
         from mlops_course.grading import cli as grading_cli

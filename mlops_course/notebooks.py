@@ -16,7 +16,7 @@ import nbformat
 
 from mlops_course.course import course_environment
 
-__all__ = ["course_root", "normalise", "execute_notebook"]
+__all__ = ["course_root", "normalise", "execute_notebook", "export_slides"]
 
 VOLATILE_CELL_KEYS = ("execution",)
 VOLATILE_NB_KEYS = ("widgets",)
@@ -84,3 +84,24 @@ def execute_notebook(path: str | os.PathLike, *, timeout: int = 300, kernel_name
                 os.environ[key] = value
     nbformat.write(normalise(nb), path)
     return path
+
+
+def export_slides(path: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Export a (stored, executed) notebook as a reveal.js deck ``<stem>.slides.html`` in ``out_dir``.
+
+    The deck follows the cells' ``slideshow`` metadata: each slide-title heading starts a slide.
+    Input prompts are hidden so that code and its output read as slide content.
+    """
+    from nbconvert import SlidesExporter
+
+    path = Path(path)
+    if path.suffix != ".ipynb" or not path.is_file():
+        raise ValueError(f"path must be an existing .ipynb file, got {str(path)!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    exporter = SlidesExporter(exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(path, as_version=4),
+                                          resources={"metadata": {"name": path.stem}})
+    target = out / f"{path.stem}.slides.html"
+    target.write_text(body, encoding="utf-8")
+    return target

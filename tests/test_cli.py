@@ -126,3 +126,27 @@ def test_lab_settings_keep_jupyterlab_offline_and_presentation_fonts(monkeypatch
     cli.lab_command(cli.build_parser().parse_args(["lab", "--root", str(ROOT)]))
     settings = json.loads((folder / "overrides.json").read_text())
     assert "@jupyterlab/apputils-extension:themes" not in settings
+
+
+def test_slides_follow_the_slide_titles(tmp_path):
+    import re
+
+    assert cli.main(["slides", str(ROOT / "notebooks" / "07_differential_privacy.ipynb"), "-o", str(tmp_path)]) == 0
+    html = (tmp_path / "07_differential_privacy.slides.html").read_text()
+    slides = ROOT.parent / "shared" / "lecture-slides.md"
+    titles = ["Differential Privacy: Introduction", "Differential Privacy: How It Works",
+              "Differential Privacy: Key Properties"]
+    if slides.exists():
+        deck = slides.read_text()
+        assert all(f"# **{t}**" in deck for t in titles)
+    sections = html.count("<section")
+    assert sections >= 8
+    for title in titles:
+        assert re.search(rf"<h2[^>]*>{re.escape(title)}", html), title
+
+
+def test_slides_rejects_missing_notebook(tmp_path):
+    from mlops_course.notebooks import export_slides
+
+    with pytest.raises(ValueError, match="path must be an existing .ipynb"):
+        export_slides(tmp_path / "nope.ipynb", tmp_path)
