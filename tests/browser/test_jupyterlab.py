@@ -36,9 +36,11 @@ def browser_runs(tmp_path_factory):
         results = run_notebooks(lab, [p.name for p in NOTEBOOKS], shots, CHROMIUM)
     finally:
         lab.stop()
-    print(f"\nbrowser test: {len(NOTEBOOKS)} notebooks in {time.monotonic() - started:.0f} s; screenshots in {shots}")
-    for run in results.values():  # the notebook x widget table of the closing note
-        print(f"  {run.name}: {run.seconds:.0f} s, {run.sliders} slider(s), redrew={run.slider_redrew}")
+    lines = [f"browser test: {len(NOTEBOOKS)} notebooks in {time.monotonic() - started:.0f} s (wall)", "",
+             "| notebook | seconds | sliders | slider redraws plot | errors |", "|---|---:|---:|---|---:|"]
+    lines += [f"| {r.name} | {r.seconds:.0f} | {r.sliders} | {r.slider_redrew} | {len(r.errors)} |"
+              for r in results.values()]
+    (shots / "summary.md").write_text("\n".join(lines) + "\n")  # the notebook x widget table
     return results, lab
 
 
