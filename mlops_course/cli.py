@@ -34,6 +34,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 LAB_SETTINGS: dict[str, dict] = {
     # offline and private: never fetch the news feed nor check for updates (no popup asking either)
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    # render every cell (no virtual scrolling): scrolling back to a figure in class never shows a blank
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
 }
 #: font sizes for projecting in a lecture hall (``mlops-course lab --presentation``)
 PRESENTATION_FONTS = {"code-font-size": "20px", "content-font-size1": "20px", "ui-font-size1": "16px"}

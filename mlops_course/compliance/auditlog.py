@@ -4,18 +4,21 @@ GDPR Art. 5(2) (accountability: the controller "shall be able to demonstrate com
 Art. 30 (records of processing) and Art. 7(1) (demonstrate that consent was given) need records
 that cannot be quietly rewritten. Each entry stores the hash of its predecessor:
 
-    h_0 = SHA-256(canonical(entry_0) ‖ GENESIS),   h_i = SHA-256(canonical(entry_i) ‖ h_{i-1})
+    prev_hash_0 = GENESIS,   prev_hash_i = h_{i-1},
+    h_i = SHA-256(canonical_json(entry_i without "hash", prev_hash_i included))
 
-where ``canonical`` is the entry's fields as sorted-key JSON. Editing, deleting, inserting or
-reordering any entry changes a recomputed hash, so :func:`verify_chain` reports the first entry
-whose stored hash or back-link does not match (Haber & Stornetta, "How to time-stamp a digital
+where ``canonical_json`` is the sorted-key, compact JSON of the entry's fields (``index``, ``at``,
+``actor``, ``action``, ``subject_ref``, ``details`` and ``prev_hash``): the back-link is hashed as
+one of the fields, not appended to the text. :func:`verify_chain` reports the first entry whose
+index, stored hash or back-link does not match (Haber & Stornetta, "How to time-stamp a digital
 document", J. Cryptology 3(2), 1991; Schneier & Kelsey, "Secure audit logs to support computer
 forensics", ACM TISSEC 2(2), 1999).
 
-What a chain alone cannot detect: someone who rewrites an entry *and recomputes every later
-hash*, or who cuts entries off the end. Both change the **head** (the last hash); publishing or
-countersigning the head (to a regulator, a transparency log, a signed e-mail) and passing it as
-``head=`` closes that gap.
+What is caught where: an edit that leaves the stored hash is caught at its index; one that also
+rewrites that entry's hash is caught at the next entry (whose ``prev_hash`` no longer matches);
+editing the last entry, truncation, or recomputing the whole chain is caught only against a
+published **head** (the last hash). Publishing or countersigning the head (to a regulator, a
+transparency log, a signed e-mail) and passing it as ``head=`` closes that gap.
 
 Subjects are referenced by a keyed hash (:func:`.pii.keyed_hash`), not by name: the log proves
 *that* an erasure happened without keeping the erased person's identifiers (Art. 17(3)(b) and
@@ -133,10 +136,10 @@ def verify_chain(entries: Sequence[Entry | Mapping[str, Any]], head: str | None 
     :func:`entry_hash` of its contents. If every link holds but ``head`` is given and differs from
     the last hash, ``len(entries)`` is returned (the tail was cut or the whole chain recomputed).
 
-    Guarantee: any change of a single entry (a field edited, the entry deleted, inserted or moved)
-    is reported at or before its position — an edited entry fails its own hash, a deleted one
-    breaks its successor's back-link — except a deletion of the *last* entry, which only the head
-    reveals.
+    Guarantee: an edit that leaves the stored hash is caught at its index; one that also rewrites
+    that entry's hash is caught at the next entry; editing the last entry, truncation, or
+    recomputing the whole chain is caught only against a published head. A deleted, inserted or
+    moved entry (other than at the end) breaks an index or back-link at or after its position.
 
     Parameters
     ----------

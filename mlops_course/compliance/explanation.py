@@ -1,14 +1,22 @@
-"""Right to explanation: a thin link to the XAI unit's counterfactual explanations.
+"""Explaining automated decisions: a thin link to the XAI unit's counterfactual explanations.
 
 GDPR Art. 22(1) gives a person the right not to be subject to a decision based solely on
-automated processing that significantly affects them; where such decisions are allowed
-(Art. 22(2)), Art. 22(3) requires "the right to obtain human intervention … to express his or
-her point of view and to contest the decision", and Art. 13(2)(f), 14(2)(g) and 15(1)(h) give a
-right to "meaningful information about the logic involved". Recital 71 speaks of a right "to
-obtain an explanation of the decision reached". A *counterfactual explanation* — the smallest
-change of the applicant's features that would flip the decision — answers this without opening
-the model (Wachter, Mittelstadt & Russell, "Counterfactual explanations without opening the black
-box: automated decisions and the GDPR", Harvard J. Law & Technology 31(2), 2018).
+automated processing that produces legal effects concerning them or similarly significantly affects
+them. Such a decision is allowed only under an Art. 22(2) exception: (a) necessary for entering
+into or performing a contract, (b) authorised by Union or Member State law that lays down suitable
+safeguards, or (c) based on the person's explicit consent. In the contract and consent cases
+(a) and (c), Art. 22(3) requires suitable safeguards, "at least the right to obtain human
+intervention on the part of the controller, to express his or her point of view and to contest
+the decision". Separately, Art. 13(2)(f), 14(2)(g) and 15(1)(h) require "meaningful information
+about the logic involved". The word "explanation" appears only in Recital 71 ("to obtain an
+explanation of the decision reached"), which is not binding.
+
+Wachter et al. (2018) propose counterfactuals as one way to give "meaningful information about the
+logic involved" (Art. 13(2)(f), 14(2)(g), 15(1)(h)); the text does not require them. A
+*counterfactual explanation* — the smallest change of the applicant's features that would flip
+the decision — can be given without opening the model (Wachter, Mittelstadt & Russell,
+"Counterfactual explanations without opening the black box: automated decisions and the GDPR",
+Harvard J. Law & Technology 31(2), 2018).
 
 The implementation belongs to the explainable-AI unit (``mlops_course.explain.counterfactual``,
 unit 06). This module only imports it lazily, so the compliance package does not depend on it;

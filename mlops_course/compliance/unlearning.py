@@ -1,7 +1,10 @@
 """Erasure from models: exact retraining and SISA unlearning (Bourtoule et al. 2021).
 
-GDPR Art. 17(1) and CCPA §1798.105 oblige a business to delete a person's data on request; when
-a model was trained on that data, "deleting" must reach the model. **Exact unlearning** means the
+GDPR Art. 17(1) requires erasure without undue delay when one of grounds (a)–(f) applies and no
+Art. 17(3) exception does; CCPA §1798.105 covers personal information collected from the consumer,
+subject to the exceptions of §1798.105(d). Neither text mentions models. If a model itself contains
+personal data (assessed case by case, EDPB Opinion 28/2024 on AI models), erasure may have to reach
+it; this module shows how. **Exact unlearning** means the
 model after erasure is the model that would have been trained had the person never been in the
 data. Retraining from scratch achieves this by definition; SISA does it for a fraction of the cost:
 
@@ -130,7 +133,8 @@ def retrain_without(X: Any, y: Any, ids: Sequence[Any], remove: Any, **train_kwa
                     ) -> tuple[np.ndarray, np.ndarray, list[Any], np.ndarray]:
     """Exact unlearning by retraining: drop every row of the subject(s) and train from scratch.
 
-    GDPR Art. 17 / CCPA §1798.105 applied to a model: the result *is* the model trained without
+    When an erasure under GDPR Art. 17 / CCPA §1798.105 has to reach a model (because the model
+    itself contains personal data, EDPB Opinion 28/2024), the result *is* the model trained without
     the subject.
 
     Parameters

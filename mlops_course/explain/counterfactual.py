@@ -2,9 +2,10 @@
 
 "You were refused the loan; had your monthly debt been 400 lower you would have been approved."
 A counterfactual (Wachter, Mittelstadt & Russell 2018) is a point ``x'`` close to ``x`` with a
-different decision. It needs no access to the model's internals, speaks the applicant's
-language, and is what the GDPR's transparency duties (Art. 13-15, 22, Recital 71) are usually
-read to call for: meaningful information about *how to obtain a different outcome*. Immutable
+different decision. It needs no access to the model's internals and speaks the applicant's
+language. Wachter et al. (2018) propose counterfactuals as one way to give "meaningful
+information about the logic involved" (GDPR Art. 13(2)(f), 14(2)(g), 15(1)(h)); the text does
+not require them. Immutable
 (and protected) features — race, sex, age — must not be changed, so only ``mutable`` features
 move, each measured in its own scale ``s_j`` (e.g. its standard deviation)::
 

@@ -437,7 +437,9 @@ def statistical_parity_difference(y_pred: Any, *, sensitive_features: Any, privi
     """AIF360's **signed** statistical parity difference ``P(ŷ=1 | unpriv) − P(ŷ=1 | priv)``.
 
     Negative values mean the unprivileged group is selected less often. ``unprivileged=None`` means
-    every row outside the privileged group (AIF360's default). Its absolute value equals
+    every row outside the privileged group, as ``aif360.sklearn.metrics`` does (``priv_group``
+    against all others); the classic ``aif360.metrics.ClassificationMetric`` instead requires
+    ``unprivileged_groups`` to be given. Its absolute value equals
     :func:`demographic_parity_difference` when there are two groups.
 
     Examples

@@ -141,6 +141,10 @@ def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
         page.wait_for_timeout(500)
         page.wait_for_function(ALL_EXECUTED, timeout=timeout_ms, polling=500)
         run.errors = page.evaluate(ERRORS)
+        try:  # widget views render a moment after their cell finishes
+            page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
+        except Exception:  # noqa: BLE001 - no slider: reported by the count below
+            pass
         run.sliders = page.locator(".widget-slider").count()
         if run.sliders:
             output = page.locator(".widget-output").first
@@ -148,13 +152,12 @@ def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
             handle = page.locator(".widget-slider .noUi-handle").first
             handle.scroll_into_view_if_needed()
             handle.focus()
-            for _ in range(3):
-                page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")  # one step, as an instructor would
             page.wait_for_function(
                 "(b) => { const o = document.querySelector('.widget-output');"
                 " return o.innerHTML !== b && o.querySelector('img') !== null; }",
-                arg=before, timeout=60_000, polling=250)
-            page.wait_for_function(KERNEL_IDLE, timeout=60_000, polling=250)
+                arg=before, timeout=120_000, polling=250)
+            page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
             page.wait_for_timeout(300)
             run.slider_redrew = True
             output.scroll_into_view_if_needed()

@@ -1,4 +1,10 @@
-"""The hash-chained audit log detects every single-entry edit, deletion, insertion and reordering."""
+"""What the hash-chained audit log catches, and where.
+
+An edit that leaves the stored hash is caught at its index; one that also rewrites that entry's
+hash is caught at the next entry; editing the last entry, truncation, or recomputing the whole
+chain is caught only against a published head. Deletions, insertions and swaps inside the log break
+a link at their position.
+"""
 from __future__ import annotations
 
 import copy
@@ -47,7 +53,7 @@ def test_hash_is_sha256_of_sorted_json_without_hash_field():
 
 
 @pytest.mark.parametrize("field", sorted(EDITS))
-def test_every_single_entry_edit_is_detected_at_its_index(field):
+def test_edit_that_leaves_the_stored_hash_is_caught_at_its_index(field):
     entries = list(_log().entries)
     for i in range(len(entries)):
         tampered = list(entries)
@@ -61,6 +67,32 @@ def test_edits_of_dict_entries_are_detected_too():
         tampered = copy.deepcopy(entries)
         tampered[i]["details"]["models"].append("other")
         assert verify_chain(tampered) == i
+
+
+def _rehashed(entry: Entry, **changes) -> Entry:
+    """``entry`` with ``changes`` applied and its own ``hash`` recomputed (the forger's best single edit)."""
+    edited = replace(entry, **changes)
+    return replace(edited, hash=entry_hash(edited))
+
+
+def test_edit_with_its_own_hash_rewritten_is_caught_at_the_next_entry():
+    log = _log()
+    entries = list(log.entries)
+    for i in range(len(entries) - 1):
+        tampered = list(entries)
+        tampered[i] = _rehashed(entries[i], details={**entries[i].details, "rows": 999})
+        # the edited entry is self-consistent: its own hash and back-link still hold
+        assert tampered[i].hash == entry_hash(tampered[i]) and tampered[i].prev_hash == entries[i].prev_hash
+        assert verify_chain(tampered) == i + 1, i
+        assert verify_chain(tampered, head=log.head) == i + 1, i
+
+
+def test_last_entry_rehashed_is_caught_only_against_the_head():
+    log = _log()
+    entries = list(log.entries)
+    tampered = entries[:-1] + [_rehashed(entries[-1], actor="intruder")]
+    assert verify_chain(tampered) is None  # invisible to the chain alone
+    assert verify_chain(tampered, head=log.head) == len(entries)  # caught against the published head
 
 
 def test_deletion_insertion_and_reordering():

@@ -10,9 +10,10 @@ formats:
   :func:`kanonymity.k_anonymity` on the exercise's joint generalisation ladder;
 * ``gdpr-erasure`` — :func:`unlearning.retrain_without` with the exercise's trainer settings:
   the student's weights must equal the reference **bit for bit** (``np.array_equal``);
-* ``gdpr-audit`` — the exercise's chain format ``sha256(f"{index}|{data}|{prev}")`` and every
-  single-entry tampering (edit of each field, deletion, swap, insertion, truncation, recomputed
-  chain);
+* ``gdpr-audit`` — the exercise's chain format ``sha256(f"{index}|{data}|{prev}")``, compared
+  with :func:`reference_verify` on: an edit of each field that leaves the stored hash (caught at
+  its index), an edit with that entry's hash rewritten (caught at the next entry), deletions and
+  swaps, and truncation or a recomputed chain (caught only against the head);
 * ``gdpr-cards`` — :func:`pii.redact` with ``style="mask"`` restricted to card numbers.
 
 No property is statistical: all are exact and deterministic (false-fail rate 0).
@@ -317,6 +318,10 @@ def _audit_cases(kind: str) -> list[tuple[str, list[dict], str]]:
     else:  # tail
         cases.append(("the last entry cut off", chain[:-1], head))
         cases.append(("the last two entries cut off", chain[:-2], head))
+        last = len(chain) - 1
+        cases.append(("the last entry edited with its own hash recomputed", chain[:-1] + [
+            {**chain[-1], "data": "decision credit S5 adverse",
+             "hash": chain_hash(last, "decision credit S5 adverse", chain[-1]["prev"])}], head))
     return cases
 
 
@@ -429,11 +434,11 @@ CHECKS: tuple[Check, ...] = (
     Check("gdpr-audit", "verify_chain", (
         Property("an intact chain gives None", 0.5, audit_intact,
                  "recompute every hash and back-link; return None when all match and the head matches"),
-        Property("every single-field edit is reported at its index", 1.0, audit_edits,
+        Property("an edit that leaves the stored hash is reported at its index", 1.0, audit_edits,
                  "check index, prev (the previous entry's stored hash) and hash for each entry in order"),
-        Property("a cut-off tail is caught by the head", 0.5, audit_tail,
+        Property("a cut-off tail or a rewritten last entry is caught by the head", 0.5, audit_tail,
                  "if all links hold but the last hash differs from head, return len(entries)"),
-        Property("deletions, swaps and recomputed chains", 1.0, audit_structure_hidden,
+        Property("deletions, swaps, rehashed edits and recomputed chains", 1.0, audit_structure_hidden,
                  "the first entry whose index, back-link or hash does not match", visible=False),
     ), UNIT),
     Check("gdpr-cards", "mask_cards", (
