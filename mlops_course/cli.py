@@ -4,6 +4,7 @@
 * ``lab``      start JupyterLab on the course with the course's environment settings
 * ``refresh``  re-execute the lecture notebooks in place (they are committed executed)
 * ``slides``   export the lecture notebooks as reveal.js decks that follow the slide titles
+* ``fl-deploy``  a Flower SuperLink + SuperNodes on loopback running the course's Flower app
 * ``release``, ``grade``, ``gradescope-bundle``  (from :mod:`mlops_course.grading.cli`)
 """
 from __future__ import annotations
@@ -145,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=None)
     p.add_argument("-o", "--output", default=None, help="output folder (default: build/slides)")
     p.set_defaults(func=_cmd_slides)
+
+    from mlops_course.privacy.fl import deployment  # `fl-deploy`: Flower's Deployment Engine on loopback
+
+    deployment.register(sub)
 
     try:
         from mlops_course.grading import cli as grading_cli

@@ -20,7 +20,9 @@ nothing for being "inside" the network. :func:`perimeter_decide` is the castle-a
 that trusts the internal zone, to compare with.
 
 Every decision is appended to an :class:`AuditLog`, a hash chain (each entry stores the SHA-256
-of the previous one), so deleting or editing a past decision is detectable by :meth:`AuditLog.verify`.
+of the previous one), so deleting or editing a past decision is detectable by :meth:`AuditLog.verify`
+unless the editor also recomputes the hashes; anchor the head (publish the latest hash to a WORM
+store or sign it) and pass it to ``verify(head=...)`` to catch that too.
 
 Network segmentation is access control between machines: :func:`blast_radius` counts what an
 attacker who owns one host can reach through the allowed flows of a flat or a segmented network.
@@ -107,10 +109,25 @@ def validate_request(request: Mapping[str, Any]) -> dict:
 class AuditLog:
     """An append-only, hash-chained log of access decisions.
 
-    Entry ``i`` stores ``hash_i = SHA-256(hash_{i-1} ‖ JSON(record_i))`` with ``hash_{-1}`` = 64
-    zeros. Changing, inserting or deleting any past record changes every later hash, so
-    :meth:`verify` finds the first broken link (Schneier & Kelsey 1999, secure audit logs; anchor
-    the latest hash somewhere the attacker cannot write, e.g. a WORM store, to detect truncation).
+    Entry ``i`` stores ``prev_i = hash_{i-1}`` and ``hash_i = SHA-256(hash_{i-1} ‖ JSON(record_i))``
+    with ``hash_{-1}`` = 64 zeros (Schneier & Kelsey 1999, secure audit logs).
+
+    Guarantee (SHA-256 collision resistance): a record edited *without* recomputing its hash fails
+    its own hash check; an attacker who also rewrites that entry's hash breaks the ``prev`` link of
+    the next entry; but an attacker with write access who edits the **last** entry (or truncates
+    the log, or rewrites every hash from the edit onwards) leaves a self-consistent chain. Only an
+    anchored head catches that: publish :attr:`head` somewhere the attacker cannot write (a WORM
+    store, or a signature with a key the log's writer does not hold) and call ``verify(head=...)``.
+
+    Examples
+    --------
+    >>> log = AuditLog()
+    >>> _ = log.append({"who": "ana", "allowed": False})
+    >>> published = log.head
+    >>> log.entries[0]["record"]["allowed"] = True
+    >>> log.entries[0]["hash"] = AuditLog.entry_hash(log.entries[0]["prev"], log.entries[0]["record"])
+    >>> log.verify() is None, log.verify(head=published)
+    (True, 0)
     """
 
     GENESIS = "0" * 64
@@ -119,7 +136,8 @@ class AuditLog:
         self._entries: list[dict] = []
 
     @staticmethod
-    def _digest(prev: str, record: Mapping[str, Any]) -> str:
+    def entry_hash(prev: str, record: Mapping[str, Any]) -> str:
+        """``SHA-256(prev ‖ JSON(record))`` with sorted keys and compact separators, as a hex digest."""
         body = json.dumps(dict(record), sort_keys=True, separators=(",", ":")).encode("utf-8")
         return hashlib.sha256(prev.encode("ascii") + body).hexdigest()
 
@@ -127,7 +145,7 @@ class AuditLog:
         """Append a record (JSON data) and return the stored entry ``{"seq", "record", "prev", "hash"}``."""
         prev = self._entries[-1]["hash"] if self._entries else self.GENESIS
         record = json.loads(json.dumps(dict(record)))  # a plain, independent copy
-        entry = {"seq": len(self._entries), "record": record, "prev": prev, "hash": self._digest(prev, record)}
+        entry = {"seq": len(self._entries), "record": record, "prev": prev, "hash": self.entry_hash(prev, record)}
         self._entries.append(entry)
         return entry
 
@@ -139,13 +157,48 @@ class AuditLog:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def verify(self) -> int | None:
-        """Index of the first entry whose chain is broken, or ``None`` if the log is intact."""
+    @property
+    def head(self) -> str:
+        """The hash of the last entry (``GENESIS`` for an empty log): the value to anchor externally."""
+        return self._entries[-1]["hash"] if self._entries else self.GENESIS
+
+    def verify(self, head: str | None = None) -> int | None:
+        """Index of the first entry whose chain is broken, or ``None`` if the log is intact.
+
+        Parameters
+        ----------
+        head : str, optional
+            The hash of the last entry as published when it was appended (see :attr:`head`),
+            read from a store the log's writer cannot modify. Without it, an edit of the last
+            entry whose hash was recomputed (or a truncation) goes unnoticed.
+
+        Returns
+        -------
+        int or None
+            The first ``i`` whose ``prev`` is not ``hash_{i-1}`` or whose ``hash`` is not
+            ``SHA-256(prev ‖ JSON(record))``; if the chain is consistent but does not end at
+            ``head``, the index of the last entry (``0`` for an emptied log) — the anchor alone
+            cannot tell an edited last entry from a truncation. ``None`` if nothing is wrong.
+
+        Raises
+        ------
+        TypeError
+            If ``head`` is not a str.
+        ValueError
+            If ``head`` is not 64 hexadecimal characters.
+        """
+        if head is not None:
+            if not isinstance(head, str):
+                raise TypeError(f"head must be a str (a SHA-256 hex digest), got {type(head).__name__}")
+            if len(head) != 64 or any(c not in "0123456789abcdef" for c in head.lower()):
+                raise ValueError(f"head must be 64 hexadecimal characters, got {head!r}")
         prev = self.GENESIS
         for i, entry in enumerate(self._entries):
-            if entry.get("prev") != prev or entry.get("hash") != self._digest(prev, entry.get("record", {})):
+            if entry.get("prev") != prev or entry.get("hash") != self.entry_hash(prev, entry.get("record", {})):
                 return i
             prev = entry["hash"]
+        if head is not None and prev != head.lower():
+            return max(len(self._entries) - 1, 0)
         return None
 
     def rows(self) -> list[list[Any]]:

@@ -9,9 +9,10 @@ A model file or a data set is sealed with AES-256 in Galois/Counter Mode (NIST S
 where the tag is a GHASH-based MAC over the *associated data* (here: the header and a label such
 as the artefact's name) and the ciphertext. Guarantee (IND-CCA2 + INT-CTXT, McGrew & Viega 2004):
 without the key an attacker learns nothing about the plaintext except its length, and any change
-to the token or to the label is detected at decryption (forgery probability about ``2**-128`` per
-try). The one rule the caller must keep: never reuse a nonce with the same key (we draw 96 random
-bits per message, safe for up to ``2**32`` messages per key, SP 800-38D §8.3).
+to the token or to the label is detected at decryption (forgery probability about ``ℓ / 2**128``
+per try for a message of ℓ 128-bit blocks, McGrew & Viega 2004 — about ``2**-100`` for a 4 GiB
+file). The one rule the caller must keep: never reuse a nonce with the same key (we draw 96
+random bits per message, safe for up to ``2**32`` messages per key, SP 800-38D §8.3).
 
 Key handling (what the notebook explains): the *data key* that encrypts an artefact is itself
 encrypted (*wrapped*) by a *key-encryption key* (KEK) that lives in a KMS/HSM or is derived from a

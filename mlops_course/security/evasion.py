@@ -7,7 +7,8 @@ wrong. With the L∞ threat model every feature moves by at most ε.
   ``x' = clip(x + ε · sign(∇ₓ L(x, y)), lower, upper)``.
 * **PGD** (Madry et al. 2018): repeat a step of size α and project back onto the ε-ball around x,
   ``x ← Π_{‖x' − x‖∞ ≤ ε, [lower, upper]}(x + α · sign(∇ₓ L))``, from a random start in the ball.
-  PGD is at least as strong as FGSM for the same ε (it searches the ball instead of one corner).
+  PGD is usually at least as strong as FGSM for the same ε (it searches the ball instead of one
+  corner; with steps=1, α=ε and no random start it *is* FGSM), but not provably so for every input.
 * **Transfer** (Papernot et al. 2016): examples crafted on one model often fool another model
   trained for the same task, so hiding the model's gradients is not a defence.
 

@@ -1,7 +1,7 @@
 """Resource exhaustion: flooding a model endpoint with expensive inputs; limits that restore service.
 
 A model endpoint's cost per request grows with the input: a transformer's self-attention is
-quadratic in the sequence length, so one long input can cost as much as thousands of short ones
+quadratic in the sequence length, so one long input can cost as much as hundreds to thousands of short ones
 ("sponge examples", Shumailov et al., EuroS&P 2021; OWASP LLM10 Unbounded Consumption). An
 attacker who floods the endpoint with such inputs fills its queue, and legitimate requests time
 out: a denial of service (and, on a pay-per-use cloud, a "denial of wallet").

@@ -4,11 +4,13 @@ Fredrikson, Jha & Ristenpart ("Model Inversion Attacks that Exploit Confidence I
 Basic Countermeasures", CCS 2015, Alg. 1 *MI-Face*) recover a recognisable face of a person
 from a face-recognition API that returns confidences: gradient descent on the input of
 
-    c(x) = 1 − f̃_t(x) + λ ‖x‖²,
+    c(x) = 1 − f̃_t(x) + AuxTerm(x),   here AuxTerm(x) = λ ‖x‖²,
 
-where ``f̃_t(x)`` is the confidence the model gives class ``t``, projected onto the valid input
-range after every step. A black-box attacker estimates the gradient from the API's answers by
-central differences, ``∂f̃_t/∂x_j ≈ (f̃_t(x + h e_j) − f̃_t(x − h e_j)) / 2h`` (2d queries per step).
+projected onto the valid input range after every step, where ``f̃_t(x)`` is the confidence the
+model gives class ``t`` and AuxTerm is the paper's optional case-specific prior (here an L2
+penalty; λ = 0 by default). A black-box attacker estimates the gradient from the API's answers by
+central differences, ``∂f̃_t/∂x_j ≈ (f̃_t(x + h e_j) − f̃_t(x − h e_j)) / 2h`` (2d + 1 queries per
+step: the 2d probes and ``x`` itself, for the cost).
 
 What the attack returns is a *class representative* (a prototypical member), not a particular
 training record; it leaks most when a class is one person (faces) or a small group.
@@ -49,9 +51,9 @@ def invert_class(query: Callable[[np.ndarray], np.ndarray], target: int, n_featu
                  lower: float = 0.0, upper: float = 1.0, x0: np.ndarray | None = None) -> InversionResult:
     """MI-Face (Fredrikson et al. 2015, Alg. 1) with black-box central-difference gradients.
 
-    Minimise ``c(x) = 1 − f̃_t(x) + λ‖x‖²`` by projected gradient descent:
-    ``x ← clip(x − η ∇̂c(x), lower, upper)``, with ``∇̂`` estimated from ``2d`` queries per step
-    (``x ± h e_j``). The best iterate (lowest cost) is returned.
+    Minimise ``c(x) = 1 − f̃_t(x) + AuxTerm(x)``, here ``AuxTerm(x) = λ‖x‖²``, by projected gradient
+    descent: ``x ← clip(x − η ∇̂c(x), lower, upper)``, with ``∇̂`` estimated from ``2d + 1`` queries
+    per step (``x`` for the cost, ``x ± h e_j`` for the gradient). The best iterate (lowest cost) is returned.
 
     Parameters
     ----------

@@ -17,9 +17,10 @@ Both are scored here by the advantage and by the AUC of the membership score (th
 that a random member scores higher than a random non-member).
 
 Defence: **differentially private training** (unit 07). An (ε, δ)-DP training algorithm bounds
-every attack's advantage: ``TPR <= e^ε FPR + δ`` at every threshold, so ``Adv <= (e^ε − 1)/(e^ε + 1)
-+ δ`` for the balanced guess (Yeom et al. Thm. 1 gives ``Adv <= e^ε − 1``; the tighter bound
-follows from the hypothesis-testing view of DP, Kairouz, Oh & Viswanath 2015).
+every attack's advantage: ``TPR <= e^ε FPR + δ`` and ``1 − FPR <= e^ε (1 − TPR) + δ`` at every
+threshold, so ``Adv <= (e^ε − 1 + 2δ)/(e^ε + 1)`` (Yeom et al. Thm. 1 gives ``Adv <= e^ε − 1``
+for δ = 0; the tighter bound follows from the hypothesis-testing view of DP, Kairouz, Oh &
+Viswanath 2015).
 :func:`dp_advantage_bound` computes the tighter bound.
 """
 from __future__ import annotations

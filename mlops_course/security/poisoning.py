@@ -105,7 +105,7 @@ def targeted_label_flip(y: object, rate: float, margins: object) -> tuple[np.nda
     Examples
     --------
     >>> targeted_label_flip([0, 1, 1, 0], 0.5, [0.1, 3.0, 0.2, 2.0])[0].tolist()
-    [1, 0, 1, 0]
+    [0, 0, 1, 1]
     """
     y = _labels(y)
     if y.max() > 1:

@@ -9,8 +9,8 @@ publisher signs the canonical JSON of the manifest with Ed25519 (RFC 8032; Berns
     σ = Sign(sk, JSON(manifest)),   accept  ⇔  Verify(pk, JSON(manifest), σ)  ∧  SHA-256(artefact) = manifest.sha256
 
 Both halves are needed: the signature proves who wrote the manifest (and that it was not edited),
-the digest binds the manifest to *these* bytes (SHA-256 is collision resistant, so no other
-artefact has the same digest). Verifying only the signature accepts any artefact next to a valid
+the digest binds the manifest to *these* bytes (SHA-256 is second-preimage resistant: nobody can
+feasibly find another artefact with the same digest). Verifying only the signature accepts any artefact next to a valid
 manifest; verifying only the digest accepts any manifest the attacker recomputed.
 
 Why unpickling a model is code execution

@@ -15,7 +15,7 @@ Sources (identifiers as published; check the live lists, they are revised):
   .001 inversion, .002 model extraction), AML.T0051 LLM Prompt Injection (.000 direct, .001
   indirect), AML.T0056 Extract LLM System Prompt, AML.T0029 Denial of AI Service, AML.T0034 Cost
   Harvesting, AML.T0010 AI Supply Chain Compromise, AML.T0011.000 Unsafe AI Artifacts,
-  AML.T0018 Backdoor AI Model, AML.T0025 Exfiltration via Cyber Means, AML.T0015 Evade AI Model,
+  AML.T0018 Manipulate AI Model (formerly Backdoor ML Model), AML.T0025 Exfiltration via Cyber Means, AML.T0015 Evade AI Model,
   AML.T0012 Valid Accounts.
 * NIST AI 100-2 E2025, *Adversarial Machine Learning: A Taxonomy and Terminology of Attacks and
   Mitigations*: predictive-AI attacks by the attacker's goal (availability, integrity, privacy)
@@ -87,10 +87,10 @@ THREATS: tuple[Threat, ...] = (
            ("ML06",), ("LLM03",), ("AML.T0010", "AML.T0011.000"), ("Supply-chain attack · model",),
            ("signature verification", "safe formats (npz, no pickle)")),
     Threat("Eavesdropping on inference traffic", "Infrastructure vulnerabilities", "02 · crypto",
-           (), ("LLM02",), ("AML.T0025",), ("(out of scope: classic network attack)",),
+           (), (), ("AML.T0025",), ("(out of scope: classic network attack)",),
            ("TLS in transit", "network segmentation")),
     Threat("Stolen credentials / insider misuse", "Infrastructure vulnerabilities", "02 · access",
-           (), ("LLM06",), ("AML.T0012",), ("(out of scope: classic access abuse)",),
+           (), (), ("AML.T0012",), ("(out of scope: classic access abuse)",),
            ("MFA + device posture", "RBAC least privilege", "audit trail")),
 )
 

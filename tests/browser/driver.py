@@ -118,12 +118,18 @@ def run_notebooks(lab: Lab, names: list[str], shots: Path, chromium: str, parall
                 pages = {}
                 for name in batch:  # open the batch and start every notebook running at once
                     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.set_default_timeout(60_000)
                     run = results[name] = NotebookRun(name)
                     run.seconds = time.monotonic()
                     try:
-                        page.goto(lab.url(f"lab/tree/notebooks/{name}"))
+                        # one JupyterLab workspace per tab (fresh: &reset), so tabs never share open
+                        # documents or the "current widget" the checks below look at
+                        page.goto(lab.url(f"lab/workspaces/{Path(name).stem}/tree/notebooks/{name}") + "&reset")
                         page.wait_for_function(KERNEL_IDLE, timeout=timeout_ms, polling=250)
-                        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                        # start Run All without awaiting its promise (it resolves only when every cell
+                        # has run), so the tabs of a batch really run at the same time
+                        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells');"
+                                      " return true; }")
                         pages[name] = page
                     except Exception as exc:  # noqa: BLE001 - reported per notebook
                         run.problem = f"could not start: {exc}"
@@ -151,12 +157,18 @@ def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
             before = output.inner_html()
             handle = page.locator(".widget-slider .noUi-handle").first
             handle.scroll_into_view_if_needed()
-            handle.focus()
-            page.keyboard.press("ArrowRight")  # one step, as an instructor would
-            page.wait_for_function(
-                "(b) => { const o = document.querySelector('.widget-output');"
-                " return o.innerHTML !== b && o.querySelector('img') !== null; }",
-                arg=before, timeout=120_000, polling=250)
+            for attempt in range(3):  # one step, as an instructor would; again if the key press was lost
+                handle.focus()
+                page.keyboard.press("ArrowRight")
+                try:
+                    page.wait_for_function(
+                        "(b) => { const o = document.querySelector('.widget-output');"
+                        " return o.innerHTML !== b && o.querySelector('img') !== null; }",
+                        arg=before, timeout=60_000, polling=250)
+                    break
+                except Exception:  # noqa: BLE001 - retried, then reported
+                    if attempt == 2:
+                        raise
             page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
             page.wait_for_timeout(300)
             run.slider_redrew = True
@@ -166,5 +178,9 @@ def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
         page.screenshot(path=str(run.screenshot))
     except Exception as exc:  # noqa: BLE001 - reported per notebook
         run.problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        try:  # what the page showed when it went wrong
+            page.screenshot(path=str(shots / f"{Path(run.name).stem}.failed.png"), timeout=30_000)
+        except Exception:  # noqa: BLE001
+            pass
     finally:
         run.seconds = time.monotonic() - run.seconds

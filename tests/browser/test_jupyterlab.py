@@ -38,8 +38,9 @@ def browser_runs(tmp_path_factory):
     finally:
         lab.stop()
     lines = [f"browser test: {len(NOTEBOOKS)} notebooks in {time.monotonic() - started:.0f} s (wall)", "",
-             "| notebook | seconds | sliders | slider redraws plot | errors |", "|---|---:|---:|---|---:|"]
-    lines += [f"| {r.name} | {r.seconds:.0f} | {r.sliders} | {r.slider_redrew} | {len(r.errors)} |"
+             "| notebook | seconds | sliders | slider redraws plot | errors | problem |",
+             "|---|---:|---:|---|---:|---|"]
+    lines += [f"| {r.name} | {r.seconds:.0f} | {r.sliders} | {r.slider_redrew} | {len(r.errors)} | {r.problem} |"
               for r in results.values()]
     (shots / "summary.md").write_text("\n".join(lines) + "\n")  # the notebook x widget table
     return results, lab

@@ -179,7 +179,23 @@ def test_kov_never_worse_than_basic_or_advanced(eps, k, dprime):
     assert kov_eps <= basic_eps * (1 + 1e-12)
     assert kov_eps <= adv_eps * (1 + 1e-12)
     assert kov_d <= adv_d * (1 + 1e-12)
-    assert kov_composition(eps, 1e-6, k, dprime, interpolate=True)[0] <= kov_eps
+    interp_eps = kov_composition(eps, 1e-6, k, dprime, interpolate=True)[0]
+    assert interp_eps <= kov_eps
+    assert interp_eps <= adv_eps  # guaranteed: the interpolated value is the optimum for δ'
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 7, 11])
+def test_kov_interpolated_respects_delta_prime_in_floating_point(k):
+    # near a grid point the closed form A - e^{ε'}B = δ' cancels (δ' = 1e-10 << A); the raw solution
+    # overshot δ' by a relative ~1e-6 at ε = 2 for these k. The returned ε' must satisfy δ(ε') <= δ'
+    # both in our log-space kov_delta and in 60-digit arithmetic (an independent peer), and still be
+    # optimal: 1e-9 less must break δ'.
+    eps, dprime = 2.0, 1e-10
+    result = kov_composition(eps, 0.0, k, dprime, interpolate=True)[0]
+    assert kov_delta(eps, k, result) <= dprime
+    assert mp_binomial_delta(eps, k, result) <= dprime
+    assert mp_binomial_delta(eps, k, result * (1 - 1e-9)) > dprime
+    assert result <= kov_composition(eps, 0.0, k, dprime)[0]
 
 
 def test_kov_equals_basic_when_delta_prime_below_delta_1():

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mlops_course.privacy.dp._audit import chisquare_pvalue, dp_ratio_violations
+from mlops_course.privacy.dp._audit import chisquare_pvalue
 from mlops_course.privacy.dp.fpsafe import (
     default_grid,
     grid_laplace_mechanism,
+    grid_laplace_parameters,
     mironov_attack,
     naive_float_laplace,
 )
@@ -28,11 +29,15 @@ def _grid_counts(samples, grid, lo, hi):
     return np.bincount(np.clip(k, lo, hi) - lo, minlength=hi - lo + 1)
 
 
-@pytest.mark.parametrize("sens,eps", [(1.0, 1.0), (3.0, 0.1), (0.5, 20.0)])
-def test_default_grid_is_small_power_of_two(sens, eps):
-    g = default_grid(sens, eps)
+@pytest.mark.parametrize("sens,eps,size", [(1.0, 1.0, 1), (3.0, 0.1, 1), (0.5, 20.0, 1), (1.0, 1.0, 1000), (2.0, 0.5, 7)])
+def test_default_grid_is_small_power_of_two(sens, eps, size):
+    g = default_grid(sens, eps, size)
     assert math.frexp(g)[0] == 0.5
-    assert min(sens, sens / eps) / 2048 < g <= min(sens, sens / eps) / 1024
+    bound = min(sens, sens / eps) / (1024 * size)
+    assert bound / 2 < g <= bound
+    # the rounding charge size·γ is at most 2⁻¹⁰ of Δ
+    _, t = grid_laplace_parameters(sens, eps, size)
+    assert t * eps * g / sens <= 1 + 2.0**-10
 
 
 def test_outputs_are_exact_grid_multiples():
@@ -43,26 +48,47 @@ def test_outputs_are_exact_grid_multiples():
         k = y / grid
         assert np.all(k == np.round(k)) and np.all(k * grid == y)
     y = grid_laplace_mechanism(x, 1.0, 0.5)  # default grid, OS CSPRNG
-    g = default_grid(1.0, 0.5)
+    g = default_grid(1.0, 0.5, x.size)
     assert np.all(y / g == np.round(y / g))
+
+
+def _t_expected(sens, eps, size, grid):
+    # independent statement of the accounting: Δ' = Δ + d·γ (rounding charged once per coordinate)
+    return (sens + size * grid) / (eps * grid)
 
 
 @pytest.mark.parametrize("grid", [0.25, 2.0**-10])
 def test_noise_follows_discrete_laplace_law(grid):
     rng = np.random.default_rng(62)
-    sens, eps = 1.0, 1.0
-    x = np.full(200_000, 0.3)
+    n, sens = 200_000, 1.0
+    eps = (sens + n * grid) / (4.0 * grid)  # makes t = 4: a short support, every cell resolved
+    x = np.full(n, 0.3)
     k = np.rint(grid_laplace_mechanism(x, sens, eps, rng=rng, grid=grid) / grid) - np.rint(0.3 / grid)
-    t = (sens + grid) / (eps * grid)
+    t = _t_expected(sens, eps, n, grid)
     support = np.arange(-int(25 * t), int(25 * t) + 1)
-    # chi-square against scipy's dlaplace(1/t), t = (Δ+γ)/(εγ); rejects at p < 1e-6
+    # chi-square against scipy's dlaplace(1/t), t = (Δ + dγ)/(εγ); rejects at p < 1e-6
     assert chisquare_pvalue(k, support, stats.dlaplace.pmf(support, 1 / t)) > ALPHA
 
 
+def test_vector_noise_is_charged_per_coordinate():
+    # the auditor's configuration: d = 1000, Δ = 1, ε = 1, γ = 2⁻¹⁰ must use t = 1024 + 1000 = 2024
+    # (charging the rounding once would give t = 1025: the chi-square test below rejects that law)
+    rng = np.random.default_rng(69)
+    d, sens, eps, grid = 1000, 1.0, 1.0, 2.0**-10
+    assert grid_laplace_parameters(sens, eps, d, grid) == (grid, 2024.0)
+    k = np.concatenate([np.rint(grid_laplace_mechanism(np.zeros(d), sens, eps, rng=rng, grid=grid) / grid)
+                        for _ in range(200)])
+    t = _t_expected(sens, eps, d, grid)
+    support = np.arange(-int(25 * t), int(25 * t) + 1)
+    assert chisquare_pvalue(k, support, stats.dlaplace.pmf(support, 1 / t)) > ALPHA  # rejects at p < 1e-6
+    assert chisquare_pvalue(k, support, stats.dlaplace.pmf(support, 1 / 1025.0)) < ALPHA  # the old law
+
+
 def test_secure_source_law():
-    grid, sens, eps = 0.125, 1.0, 2.0
-    k = np.rint(grid_laplace_mechanism(np.zeros(100_000), sens, eps, grid=grid) / grid)
-    t = (sens + grid) / (eps * grid)
+    n, grid, sens = 100_000, 0.125, 1.0
+    eps = (sens + n * grid) / (4.0 * grid)  # t = 4
+    k = np.rint(grid_laplace_mechanism(np.zeros(n), sens, eps, grid=grid) / grid)
+    t = _t_expected(sens, eps, n, grid)
     support = np.arange(-200, 201)
     assert chisquare_pvalue(k, support, stats.dlaplace.pmf(support, 1 / t)) > ALPHA  # rejects at p < 1e-6
 
@@ -72,31 +98,42 @@ def test_scalar_in_float_out():
     assert isinstance(out, float)
 
 
+def _worst_case_loss(x, x2, sens, eps, grid):
+    """Exact sup over outputs of the privacy loss ln P(y|x)/P(y|x') of the mechanism's law.
+
+    Per coordinate the log-ratio of two DLap(t) laws centred at c and c' is (|k-c'| - |k-c|)/t,
+    whose maximum |c - c'|/t is attained; coordinates are independent, so the losses add.
+    """
+    x, x2 = np.atleast_1d(x), np.atleast_1d(x2)
+    assert np.abs(x - x2).sum() <= sens * (1 + 1e-12)  # a neighbouring pair
+    g, t = grid_laplace_parameters(sens, eps, x.size, grid)
+    return float(np.abs(np.rint(x / g) - np.rint(x2 / g)).sum() / t)
+
+
 # Worst case for the rounding: Δ = 1.1, γ = 0.25, x = 0.1249 snaps to 0 and x' = x + Δ = 1.2249 snaps to
 # 1.25, so the snapped values are 5 grid steps (Δ + 0.15) apart, more than Δ.
 GRID, SENS, X, X2 = 0.25, 1.1, 0.1249, 1.2249
 
 
-def test_empirical_privacy_with_off_grid_inputs():
-    rng = np.random.default_rng(63)
-    eps, n = 1.0, 200_000
+def test_scalar_worst_case_pair_is_within_epsilon():
     assert np.rint(X2 / GRID) - np.rint(X / GRID) == 5
-    a = grid_laplace_mechanism(np.full(n, X), SENS, eps, rng=rng, grid=GRID)
-    b = grid_laplace_mechanism(np.full(n, X2), SENS, eps, rng=rng, grid=GRID)
-    ca, cb = _grid_counts(a, GRID, -60, 64), _grid_counts(b, GRID, -60, 64)
-    # union-bounded Clopper-Pearson check, false alarm <= 1e-6
-    assert dp_ratio_violations(ca, cb, eps, alpha=ALPHA)["violations"].size == 0
+    assert _worst_case_loss(X, X2, SENS, 1.0, GRID) <= 1.0
+    # calibrating for Δ instead of Δ + γ (t = Δ/(εγ) = 4.4) would give a loss of 5/4.4 > 1
+    assert 5 / (SENS / GRID) > 1.0
 
 
-def test_forgetting_the_grid_in_the_sensitivity_breaks_privacy():
-    # calibrating the noise for Δ instead of Δ' = Δ + γ (passing Δ - γ gives t = Δ/(εγ)) lets the
-    # same neighbours reach a ratio e^{5/4.4} = e^{1.14} > e^1: the check must catch it
-    rng = np.random.default_rng(64)
-    eps, n = 1.0, 200_000
-    a = grid_laplace_mechanism(np.full(n, X), SENS - GRID, eps, rng=rng, grid=GRID)
-    b = grid_laplace_mechanism(np.full(n, X2), SENS - GRID, eps, rng=rng, grid=GRID)
-    ca, cb = _grid_counts(a, GRID, -60, 64), _grid_counts(b, GRID, -60, 64)
-    assert dp_ratio_violations(ca, cb, eps, alpha=ALPHA)["violations"].size > 0
+def test_vector_worst_case_pair_is_within_epsilon():
+    # d = 1000 coordinates just below γ/2, each moved by Δ/d = 1.024γ: every coordinate snaps 2 grid
+    # steps apart, 2000 steps in all. Charging the rounding once (t = (Δ+γ)/(εγ) = 1025) would give a
+    # privacy loss of 2000/1025 = 1.95 > ε = 1; with Δ' = Δ + dγ (t = 2024) it is 2000/2024 < 1.
+    d, sens, eps, grid = 1000, 1.0, 1.0, 2.0**-10
+    x = np.full(d, grid / 2 - grid / 64)
+    x2 = x + sens / d
+    assert np.abs(np.rint(x / grid) - np.rint(x2 / grid)).sum() == 2 * d
+    assert _worst_case_loss(x, x2, sens, eps, grid) <= eps
+    assert 2 * d / ((sens + grid) / (eps * grid)) > 1.9  # the pair defeats the old accounting
+    # and with the default grid for this size
+    assert _worst_case_loss(x, x2, sens, eps, None) <= eps
 
 
 def test_naive_sampler_follows_laplace_law():
@@ -171,6 +208,12 @@ def test_bad_inputs():
         grid_laplace_mechanism(0.0, 1.0, 1.0, grid=0.3)
     with pytest.raises(ValueError, match="too fine"):
         grid_laplace_mechanism(0.0, 1.0, 1.0, grid=2.0**-60)
+    with pytest.raises(ValueError, match="too fine"):
+        grid_laplace_parameters(1.0, 1e-6, size=10**8)  # t >= d/ε = 1e14 > 2**40 for any grid
+    with pytest.raises(ValueError, match="size"):
+        grid_laplace_parameters(1.0, 1.0, size=0)
+    with pytest.raises(ValueError, match="size"):
+        default_grid(1.0, 1.0, size=-3)
     with pytest.raises(ValueError, match="2\\*\\*52"):
         grid_laplace_mechanism(1e300, 1.0, 1.0)
     with pytest.raises(ValueError, match="value"):

@@ -402,3 +402,66 @@ def test_gradescope_bundle_has_the_files_and_its_run_autograder_grades(tmp_path)
     assert done.returncode == 0, done.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == POINTS["dp-laplace"] + POINTS["dp-halfwidth"] and data["max_score"] == TOTAL
+
+
+# ----------------------------------------------------------------------------- sharper dp checks (audit F4, F5)
+DATA_DEPENDENT_DP_MEAN = (
+    "def dp_mean(x, lower, upper, epsilon, rng):\n"
+    "    x = np.clip(np.asarray(x, dtype=float), lower, upper)\n"
+    "    sensitivity = (x.max() - x.min()) / len(x)  # WRONG: depends on the data\n"
+    "    return float(x.mean() + rng.laplace(0, sensitivity / epsilon))"
+)
+LAPLACE_10_PERCENT = LAPLACE + "    return value + rng.laplace(0, 1.1 * sensitivity / epsilon, size=np.shape(value))"
+
+
+def test_data_dependent_sensitivity_loses_the_interior_points(grader, tmp_path):
+    report = grader.grade(write(tmp_path, edit("solution", {"dp-mean": DATA_DEPENDENT_DP_MEAN})))
+    got = scores(report)
+    # the visible and the other hidden data sets reach both bounds, so only the interior case can tell
+    assert got["dp-mean"] == POINTS["dp-mean"] - 0.5, [t.output for t in report.tests if t.grade_id == "dp-mean"]
+    failed = [t.name for t in report.tests if t.grade_id == "dp-mean" and t.score < t.max_score]
+    assert failed == ["dp-mean: noise scale does not depend on the data (data inside the bounds)"]
+    solution = scores(grader.grade(write(tmp_path, load("solution"), "solution.ipynb")))
+    assert solution["dp-mean"] == POINTS["dp-mean"]
+
+
+def test_laplace_scale_10_percent_too_large_loses_the_distribution_points(grader, tmp_path):
+    report = grader.grade(write(tmp_path, edit("solution", {"dp-laplace": LAPLACE_10_PERCENT})))
+    assert scores(report)["dp-laplace"] == POINTS["dp-laplace"] - 1.5
+    outputs = " ".join(t.output for t in report.tests if t.grade_id == "dp-laplace")
+    assert "mean |noise|" in outputs  # caught by the mean-|noise| test, which KS alone would miss
+
+
+def test_ks_alone_misses_a_10_percent_scale_error():
+    # the reason for the mean-|noise| test: with 10,000 draws (dp_mean's sample size) KS at level 1e-7
+    # accepts a scale 10% too large for almost every seed; the combined check rejects every one
+    from scipy import stats
+
+    ks_accepts = 0
+    for seed in range(10):
+        noise = np.random.default_rng(seed).laplace(0.0, 1.1 * 4.0, 10_000)
+        ks_accepts += dp_checks._ks_pvalue(noise, 0.0, 4.0) > dp_checks.ALPHA_PER_TEST / 2
+        ok, message = dp_checks._statistical(noise, 0.0, 4.0, "noise")
+        assert not ok and "mean |noise|" in message
+    assert ks_accepts >= 5
+    assert stats.kstwo.isf(1e-7, 10_000) > 0.0175  # KS critical distance vs the 10% Laplace distance
+
+
+def test_mean_abs_bounds_are_the_exact_gamma_band():
+    # peer: |Lap(0, b)| ~ Exp(b) (scipy), so P(mean |noise| < low) = Gamma(n, b).cdf(n·low) = α/2
+    from scipy import stats
+
+    alpha = dp_checks.ALPHA_PER_TEST / 2
+    for n, b in ((20_000, 4.0), (10_000, 0.1)):
+        low, high = dp_checks._mean_abs_bounds(n, b, alpha)
+        assert math.isclose(stats.erlang.cdf(n * low, n, scale=b), alpha / 2, rel_tol=1e-6)
+        assert math.isclose(stats.erlang.sf(n * high, n, scale=b), alpha / 2, rel_tol=1e-6)
+        # normal approximation: b·(1 ± z/sqrt(n)), z = Φ⁻¹(1 - α/2) ≈ 5.33
+        z = stats.norm.isf(alpha / 2)
+        assert math.isclose(low, b * (1 - z / math.sqrt(n)), rel_tol=2e-3)
+        assert math.isclose(high, b * (1 + z / math.sqrt(n)), rel_tol=2e-3)
+    # documented power: a scale 10% too large passes with probability 3e-16 / 1.2e-5
+    low, high = dp_checks._mean_abs_bounds(20_000, 1.0, alpha)
+    assert stats.gamma.cdf(20_000 * high, 20_000, scale=1.1) < 1e-15
+    low, high = dp_checks._mean_abs_bounds(10_000, 1.0, alpha)
+    assert stats.gamma.cdf(10_000 * high, 10_000, scale=1.1) < 2e-5

@@ -9,8 +9,9 @@ from mlops_course.privacy.he.failures import (
     ckks_error_by_depth,
     exhaust_ckks_depth,
     noise_budget,
+    rescale_factors,
 )
-from mlops_course.privacy.he.params import bfv_context, ckks_context, plan_ckks
+from mlops_course.privacy.he.params import bfv_context, ckks_context, plan_ckks, rescale_bias
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +20,33 @@ def deep_ctx():
     return ckks_context(plan.poly_degree, plan.coeff_mod_bit_sizes, plan.scale_bits, galois_keys=False)
 
 
-def test_ckks_error_grows_with_depth(deep_ctx):
+def test_ckks_error_by_depth_is_mostly_rescale_bias(deep_ctx):
     rng = np.random.default_rng(0)
-    err = ckks_error_by_depth(deep_ctx, rng.uniform(-1, 1, 256), rng.uniform(0.9, 1.1, 256), 4)
-    assert err.shape == (5,)
-    assert err[0] < 1e-6 and err[-1] > 10 * err[0] and err[-1] < 1e-3
-    assert np.all(np.diff(err[1:]) > 0)
+    x, y = rng.uniform(-1, 1, 256), rng.uniform(0.9, 1.1, 256)
+    err = ckks_error_by_depth(deep_ctx, x, y, 4)
+    raw, debiased, bias = err["raw"], err["debiased"], err["bias"]
+    assert raw.shape == debiased.shape == bias.shape == (5,)
+    assert raw[0] == debiased[0] < 1e-7 and bias[0] == 0.0
+    # the raw error grows by orders of magnitude ...
+    assert raw[-1] > 100 * raw[0] and raw[-1] < 1e-3 and np.all(np.diff(raw[1:]) > 0)
+    # ... because of the deterministic bias: raw ≈ (F_k - 1)·max|x·y^k| up to the noise
+    scale = np.array([np.max(np.abs(x * y**k)) for k in range(5)])
+    assert np.all(np.abs(raw - bias * scale) <= 2 * debiased + 1e-12)
+    # the CKKS noise proper stays at the 1e-8 level at scale 2^40 (SEAL's fresh noise, σ = 3.2,
+    # gives ~1e-8 per coefficient at Δ = 2^40; 1e-7 leaves room for 4 rescale roundings)
+    assert np.all(debiased < 1e-7)
+    assert raw[-1] > 10 * debiased[-1]
+
+
+def test_rescale_factors_match_seal_prime_choice(deep_ctx):
+    # peer: SEAL's CoeffModulus.Create for the same chain, via rescale_bias
+    plan = plan_ckks(4)
+    f = rescale_factors(deep_ctx, 4)
+    for k in range(5):
+        assert f[k] == pytest.approx(rescale_bias(plan.poly_degree, plan.coeff_mod_bit_sizes, 40, k), rel=1e-15)
+    assert np.all(np.diff(f) > 0)  # every prime lies below 2^40: each rescale inflates
+    with pytest.raises(ValueError, match="depth"):
+        rescale_factors(deep_ctx, 5)
 
 
 def test_depth_exhausted_error(deep_ctx):

@@ -82,3 +82,31 @@ def test_bad_inputs(rsa, elgamal):
         rsa_encrypt(rsa, -1)
     with pytest.raises(ValueError):
         elgamal_encrypt(elgamal, 0, np.random.default_rng(0))
+
+
+def test_uniform_below_has_no_cap_and_no_bias():
+    from scipy import stats
+
+    from mlops_course.privacy.he.textbook import _uniform_below
+
+    rng = np.random.default_rng(5)
+    n = 3 * 2**100
+    draws = [_uniform_below(n, rng) for _ in range(2000)]
+    assert all(0 <= d < n for d in draws)
+    # under a 2^62 cap every draw would be < 2^62; uniform on [0, n) gives P(d < 2^62) ≈ 2^-40
+    assert min(draws) > 2**62
+    # fraction below n/2 ~ Binomial(2000, 1/2): two-sided test rejects at p < 1e-6
+    below = sum(d < n // 2 for d in draws)
+    assert stats.binomtest(below, 2000, 0.5).pvalue > 1e-6
+    small = np.bincount([_uniform_below(3, rng) for _ in range(30_000)], minlength=3)
+    assert stats.chisquare(small).pvalue > 1e-6  # rejects at p < 1e-6
+    assert _uniform_below(1, rng) == 0
+
+
+def test_elgamal_exponents_use_the_whole_group(elgamal):
+    # x and r are uniform in [1, q) with q ≈ 2^127: P(x < 2^62) ≈ 2^-65 (never by chance)
+    assert elgamal.x > 2**62
+    rng = np.random.default_rng(8)
+    # r itself is hidden, but g^r for r uniform in [1, q) is (almost surely) not g^r' for any r' < 2^16
+    small = {pow(elgamal.g, r, elgamal.p) for r in range(1, 2**16)}
+    assert all(elgamal_encrypt(elgamal, 5, rng)[0] not in small for _ in range(50))

@@ -109,6 +109,74 @@ def test_audit_log_detects_deletion_and_insertion():
     assert AuditLog().verify() is None
 
 
+def _rehash(log, i):
+    """What an insider with write access does after editing entry i: recompute its stored hash."""
+    import hashlib
+    import json
+
+    entry = log.entries[i]
+    body = json.dumps(entry["record"], sort_keys=True, separators=(",", ":")).encode()
+    entry["hash"] = hashlib.sha256(entry["prev"].encode() + body).hexdigest()
+
+
+def _five_entries():
+    log = AuditLog()
+    for i in range(5):
+        log.append({"i": i, "allowed": False})
+    return log
+
+
+def test_audit_edit_without_rehash_fails_its_own_hash_check():
+    log = _five_entries()
+    published = log.head
+    log.entries[2]["record"]["allowed"] = True
+    assert log.verify() == 2 and log.verify(head=published) == 2
+
+
+def test_audit_edit_with_rehash_is_caught_at_the_next_entry():
+    log = _five_entries()
+    published = log.head
+    log.entries[2]["record"]["allowed"] = True
+    _rehash(log, 2)
+    assert log.verify() == 3 and log.verify(head=published) == 3
+
+
+def test_audit_rehashed_last_entry_is_caught_only_with_the_anchored_head():
+    log = _five_entries()
+    published = log.head
+    assert log.verify(head=published) is None
+    log.entries[4]["record"]["allowed"] = True
+    _rehash(log, 4)
+    assert log.verify() is None  # self-consistent chain: undetectable without an anchor
+    assert log.verify(head=published) == 4
+    assert log.verify(head=log.head) is None  # an anchor the attacker can rewrite proves nothing
+
+
+def test_audit_rewriting_every_later_hash_or_truncating_needs_the_head():
+    log = _five_entries()
+    published = log.head
+    log.entries[1]["record"]["allowed"] = True
+    for i in range(1, 5):  # recompute the whole chain from the edit onwards
+        if i > 1:
+            log.entries[i]["prev"] = log.entries[i - 1]["hash"]
+        _rehash(log, i)
+    assert log.verify() is None and log.verify(head=published) == 4
+    log = _five_entries()
+    published = log.head
+    del log.entries[3:]
+    assert log.verify() is None and log.verify(head=published) == 2
+    del log.entries[:]
+    assert log.verify() is None and log.verify(head=published) == 0
+    assert AuditLog().verify(head=AuditLog.GENESIS) is None
+
+
+@pytest.mark.parametrize("bad, exc", [(123, TypeError), (b"0" * 64, TypeError), ("abc", ValueError),
+                                      ("g" * 64, ValueError), ("0" * 65, ValueError)])
+def test_audit_verify_bad_head(bad, exc):
+    with pytest.raises(exc):
+        _five_entries().verify(head=bad)
+
+
 def test_audit_chain_uses_sha256_of_previous_hash_and_record():
     import hashlib
     import json

@@ -52,6 +52,7 @@ from mlops_course.privacy.dp.exponential import (
 from mlops_course.privacy.dp.fpsafe import (
     default_grid,
     grid_laplace_mechanism,
+    grid_laplace_parameters,
     mironov_attack,
     naive_float_laplace,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "discrete_laplace",
     "discrete_gaussian",
     "default_grid",
+    "grid_laplace_parameters",
     "grid_laplace_mechanism",
     "naive_float_laplace",
     "mironov_attack",

@@ -224,11 +224,15 @@ def kov_composition(
     responses). With the slack δ' playing the role of δᵢ, this returns the smallest grid value
     (k − 2i)ε with δᵢ <= δ' (found by bisection on i; δᵢ increases with i), computed with
     log-sum-exp, together with the total δ = 1 − (1 − δ)^k (1 − δ'). With ``interpolate=True``
-    the ε between grid points is solved exactly from :func:`kov_delta` (still optimal, never
-    larger than the grid answer).
+    the ε between grid points is solved in closed form from :func:`kov_delta` and then nudged up
+    by a few ulps if needed, so that ``kov_delta(epsilon, k, result) <= delta_prime`` holds in
+    floating point (still optimal up to those ulps, never larger than the grid answer).
 
-    It is never worse than basic composition (i = 0 gives kε) nor than :func:`advanced_composition`
-    with the same slack δ'; its total δ 1 − (1 − δ)^k (1 − δ') <= kδ + δ'.
+    It is never worse than basic composition (i = 0 gives kε). The interpolated value is never
+    worse than :func:`advanced_composition` with the same slack δ' because it is the *optimal*
+    ε for that δ' (KOV Thm 3.3) and advanced composition is a valid bound; for the grid value
+    (which rounds up to a grid point (k − 2i)ε) this is not a theorem, only checked in the tests
+    for the parameters used there. The total δ 1 − (1 − δ)^k (1 − δ') <= kδ + δ'.
 
     Parameters
     ----------
@@ -277,7 +281,7 @@ def kov_composition(
         else:
             hi = mid - 1
     i = lo
-    eps_total = (k - 2 * i) * epsilon
+    grid_eps = eps_total = (k - 2 * i) * epsilon
     if interpolate and eps_total > 0:
         # On (max(0,(k-2i-2)ε), (k-2i)ε) the terms with l <= i are active:
         # δ(ε') = A - e^{ε'} B, A = Σ_{l<=i} C(k,l)e^{(k-l)ε}/(1+e^ε)^k, B = Σ_{l<=i} C(k,l)e^{lε}/(1+e^ε)^k.
@@ -290,6 +294,13 @@ def kov_composition(
             eps_total = min(eps_total, max(eps_star, (k - 2 * i - 2) * epsilon, 0.0))
         else:
             eps_total = 0.0
+        # eps_star comes from A - e^{ε'}B = δ', which cancels when δ' << A: its last bits can make
+        # δ(ε') exceed δ' by a relative ~1e-6. Nudge ε' up (doubling steps from one ulp) until the
+        # accurately computed kov_delta(ε') <= δ', never past the grid value.
+        step = math.ulp(eps_total) if eps_total > 0 else math.ulp(grid_eps)
+        while eps_total < grid_eps and kov_delta(epsilon, k, eps_total) > delta_prime:
+            eps_total = min(grid_eps, eps_total + step)
+            step *= 2.0
     delta_total = -math.expm1(k * math.log1p(-delta) + math.log1p(-delta_prime))
     return float(eps_total), float(delta_total)
 
@@ -302,6 +313,12 @@ def parallel_composition(
     If the data set is split into disjoint parts (by a data-independent rule, e.g. one part per
     country) and mechanism Mᵢ, (εᵢ, δᵢ)-DP, only sees part i, one person affects only one
     part, so the whole release is (max εᵢ, max δᵢ)-DP.
+
+    Neighbouring relation: this holds for add/remove neighbours (one record added or removed
+    touches one part). Under "replace one record" the replaced record can move from part i to
+    part j (e.g. a person's country changes), which is a removal in part i plus an addition in
+    part j: the guarantee is then (εᵢ + εⱼ, δᵢ + δⱼ) for the worst pair, i.e. up to 2·max εᵢ
+    when all εᵢ are equal — unless the partition key is public and cannot change.
 
     Parameters
     ----------

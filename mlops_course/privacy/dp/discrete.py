@@ -21,7 +21,8 @@ References
 ----------
 A. Ghosh, T. Roughgarden, M. Sundararajan, "Universally Utility-Maximizing Privacy Mechanisms",
 SIAM J. Comput. 41(6), 2012. C. Canonne, G. Kamath, T. Steinke, "The Discrete Gaussian for
-Differential Privacy", NeurIPS 2020 (arXiv:2004.00010).
+Differential Privacy", NeurIPS 2020 (arXiv:2004.00010). M. Bun, T. Steinke, "Concentrated
+Differential Privacy: Simplifications, Extensions, and Lower Bounds", TCC 2016.
 """
 from __future__ import annotations
 
@@ -111,8 +112,10 @@ def discrete_gaussian(sigma: float, size: int | tuple[int, ...], rng: np.random.
     batch (expected number of rounds per sample is below 2 for ``σ >= 1``).
 
     Guarantee: for an integer query with L2-sensitivity ``Δ``, ``f(D) + K`` is
-    ``ρ = Δ²/(2σ²)``-zCDP, hence (ε, δ)-DP for every ε > 0 with
-    ``δ <= exp(-(ε - ρ)²/(4ρ))`` (CKS 2020, Thm. 4 and Cor. 13).
+    ``ρ = Δ²/(2σ²)``-zCDP (CKS 2020, Thm. 4), hence (ε, δ)-DP for every ``ε >= ρ`` with
+    ``δ = exp(-(ε - ρ)²/(4ρ))`` (Bun & Steinke 2016, Prop. 1.3; the bound says nothing for
+    ``ε < ρ``). The tighter conversion of CKS 2020, Prop. 12, is
+    :func:`mlops_course.privacy.dp.rdp.zcdp_to_dp` with ``method="improved"``.
 
     Parameters
     ----------

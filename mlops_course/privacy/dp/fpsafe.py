@@ -8,27 +8,34 @@ output is *unreachable* from one of them, which identifies the input with certai
 infinite privacy loss that no ε covers (Mironov 2012, Sec. 3). :func:`mironov_attack` implements
 that check against :func:`naive_float_laplace`.
 
-**The fix (grid / snapping).** :func:`grid_laplace_mechanism` rounds the input to a power-of-two
-grid ``γ`` and adds ``γ·K`` with ``K`` discrete Laplace:
+**The fix (discretise, then discrete Laplace).** :func:`grid_laplace_mechanism` rounds every
+coordinate of the input to a power-of-two grid ``γ`` and adds ``γ·K`` with ``K`` discrete Laplace:
 
-    y = γ · (round(x/γ) + K),    P(K = k) ∝ exp(-|k|/t),    t = (Δ + γ)/(ε γ).
+    y = γ · (round(x/γ) + K),    P(K = k) ∝ exp(-|k|/t),    t = (Δ + d·γ)/(ε γ),
 
-Every step is exact in float64 (scaling by a power of two, rounding, integer addition below
-``2⁵³``), so outputs are exact multiples of ``γ`` whose distribution depends on ``x`` only through
-``round(x/γ)``: nothing is left in the low bits. Accounting: ``|round(x/γ) - round(x'/γ)|·γ <=
-|x - x'| + γ <= Δ + γ``, and ``P(k)/P(k + d) <= e^{|d|/t}``, so the mechanism is ε-DP with the
-inflated sensitivity ``Δ' = Δ + γ`` (the default ``γ`` is ``<= min(Δ, Δ/ε)/1024``, i.e. noise scale
-``Δ'/ε`` is at most 0.1% above ``Δ/ε``). The integer noise is drawn from the OS CSPRNG by default
+with ``d`` the number of coordinates of ``x`` (``d = 1`` for a scalar). Every step is exact in
+float64 (scaling by a power of two, rounding, integer addition below ``2⁵³``), so outputs are exact
+multiples of ``γ`` whose distribution depends on ``x`` only through ``round(x/γ)``: nothing is left
+in the low bits. Accounting: rounding moves *each* coordinate by at most ``γ/2``, so for neighbours
+with ``‖x - x'‖₁ <= Δ``, ``Σᵢ |round(xᵢ/γ) - round(x'ᵢ/γ)|·γ <= ‖x - x'‖₁ + d·γ <= Δ + d·γ``, and
+``Πᵢ P(kᵢ)/P(kᵢ + mᵢ) <= e^{Σ|mᵢ|/t}``, so the mechanism is ε-DP with the inflated sensitivity
+``Δ' = Δ + d·γ`` (the rounding is charged once *per coordinate*, as OpenDP's ``then_laplace`` charges
+``size·γ`` on a sized vector). The default ``γ`` is ``<= min(Δ, Δ/ε)/(1024·d)``, i.e. the noise scale
+``Δ'/ε`` is at most 0.1% above ``Δ/ε``. The integer noise is drawn from the OS CSPRNG by default
 (``os.urandom``, bulk and vectorised, see :mod:`._securerandom`), so the noise is also
-unpredictable, unlike numpy's PCG64. OpenDP's ``make_laplace`` uses the same grid idea with an
-exact rational sampler (slower); ours computes the discrete-Laplace bucket boundaries in float64
+unpredictable, unlike numpy's PCG64. This discretise-then-discrete-Laplace construction
+(Canonne, Kamath & Steinke 2020; OpenDP's ``make_laplace``) replaces Mironov's original snapping
+mechanism (which clamps and rounds the *output* of a float Laplace sampler); OpenDP samples with
+exact rational arithmetic (slower), ours computes the discrete-Laplace bucket boundaries in float64
 with a relative error of order ``t·2⁻⁴⁵`` per probability, i.e. an ε increase of that order.
 
 References
 ----------
 I. Mironov, "On Significance of the Least Significant Bits for Differential Privacy", ACM CCS
-2012. C. Canonne, G. Kamath, T. Steinke, "The Discrete Gaussian for Differential Privacy",
-NeurIPS 2020 (Sec. 5, sampling discrete Laplace). OpenDP, ``make_laplace`` (granularity ``2^k``).
+2012 (Sec. 3: the attack; Sec. 5: snapping, the earlier fix). C. Canonne, G. Kamath, T. Steinke,
+"The Discrete Gaussian for Differential Privacy", NeurIPS 2020 (discrete Laplace and its sampler).
+OpenDP, ``make_laplace`` / ``then_laplace(k=...)`` (granularity ``2^k``, ``size·2^k`` charged for a
+vector of known size).
 """
 from __future__ import annotations
 
@@ -49,6 +56,7 @@ from mlops_course.privacy.dp import _securerandom as _sr
 
 __all__ = [
     "default_grid",
+    "grid_laplace_parameters",
     "grid_laplace_mechanism",
     "naive_float_laplace",
     "mironov_attack",
@@ -58,18 +66,20 @@ _MAX_T = 2.0**40
 _MAX_INDEX = 2.0**52
 
 
-def default_grid(sensitivity: float, epsilon: float) -> float:
-    """Default grid of :func:`grid_laplace_mechanism`: a power of two ``<= min(Δ, Δ/ε)/1024``.
+def default_grid(sensitivity: float, epsilon: float, size: int = 1) -> float:
+    """Default grid of :func:`grid_laplace_mechanism`: a power of two ``<= min(Δ, Δ/ε)/(1024·d)``.
 
-    Formula: ``γ = 2^floor(log2(min(Δ, Δ/ε)/1024))``, so the sensitivity inflation ``γ/Δ`` and the
-    grid-to-scale ratio ``γ/b`` are both at most ``2⁻¹⁰``.
+    Formula: ``γ = 2^floor(log2(min(Δ, Δ/ε)/(1024·d)))`` with ``d = size`` coordinates, so the
+    sensitivity inflation ``d·γ/Δ`` and the grid-to-scale ratio ``d·γ/b`` are both at most ``2⁻¹⁰``.
 
     Parameters
     ----------
     sensitivity : float
-        L1-sensitivity ``Δ``, finite and > 0.
+        L1-sensitivity ``Δ`` of the whole vector, finite and > 0.
     epsilon : float
         Privacy-loss parameter, finite and > 0.
+    size : int, default 1
+        Number of coordinates ``d`` released together (>= 1).
 
     Returns
     -------
@@ -79,17 +89,70 @@ def default_grid(sensitivity: float, epsilon: float) -> float:
     Raises
     ------
     ValueError, TypeError
-        If an argument is not a finite number > 0.
+        If an argument is not a finite number > 0 or ``size`` is not an integer >= 1.
 
     Examples
     --------
     >>> default_grid(1.0, 1.0) == 2.0**-10
     True
+    >>> default_grid(1.0, 1.0, size=1000) == 2.0**-20  # 1/(1024·1000) lies in [2⁻²⁰, 2⁻¹⁹)
+    True
     """
     d = check_sensitivity(sensitivity)
     eps = check_epsilon(epsilon)
-    _, exponent = math.frexp(min(d, d / eps) / 1024.0)  # x = m·2^e with m in [0.5, 1)
+    n = check_int("size", size, minimum=1)
+    _, exponent = math.frexp(min(d, d / eps) / (1024.0 * n))  # x = m·2^e with m in [0.5, 1)
     return math.ldexp(1.0, exponent - 1)
+
+
+def grid_laplace_parameters(
+    sensitivity: float, epsilon: float, size: int = 1, grid: float | None = None
+) -> tuple[float, float]:
+    """Grid ``γ`` and discrete-Laplace parameter ``t`` used by :func:`grid_laplace_mechanism`.
+
+    Formula: ``t = (Δ + d·γ)/(ε·γ)`` (``d = size``): the L1 distance of two rounded neighbours is
+    at most ``Δ + d·γ`` because rounding moves each of the ``d`` coordinates by up to ``γ/2``
+    (Canonne, Kamath & Steinke 2020; OpenDP ``then_laplace`` charges ``size·γ`` the same way).
+
+    Guarantee: ``γ·(round(x/γ) + K)`` with ``K ~ DLap(t)`` per coordinate is ε-DP for vectors of
+    ``d`` coordinates with L1-sensitivity ``Δ``.
+
+    Parameters
+    ----------
+    sensitivity : float
+        L1-sensitivity ``Δ`` of the whole vector, finite and > 0.
+    epsilon : float
+        Privacy-loss parameter, finite and > 0.
+    size : int, default 1
+        Number of coordinates ``d`` (>= 1).
+    grid : float, optional
+        A power of two; default :func:`default_grid` for this ``size``.
+
+    Returns
+    -------
+    (grid, t) : tuple of float
+
+    Raises
+    ------
+    ValueError, TypeError
+        If an argument is out of range, ``grid`` is not a power of two or ``t > 2**40``.
+
+    Examples
+    --------
+    >>> grid_laplace_parameters(1.0, 1.0, size=1000, grid=2.0**-10)
+    (0.0009765625, 2024.0)
+    """
+    d = check_sensitivity(sensitivity)
+    eps = check_epsilon(epsilon)
+    n = check_int("size", size, minimum=1)
+    g = default_grid(d, eps, n) if grid is None else _check_grid(grid)
+    t = (d + n * g) / (eps * g)
+    if t > _MAX_T:
+        raise ValueError(
+            f"grid {g!r} is too fine for sensitivity/epsilon/size: (Δ + size·grid)/(ε·grid) = {t:.3g} > 2**40; "
+            "pass a coarser grid"
+        )
+    return g, t
 
 
 def _check_grid(grid: Any) -> float:
@@ -109,13 +172,15 @@ def grid_laplace_mechanism(
 ) -> float | np.ndarray:
     """Floating-point-safe Laplace mechanism: snap to a power-of-two grid, add grid·DLap noise.
 
-    Formula: ``y = γ·(round(x/γ) + K)``, ``K ~ DLap(t)`` (``P(k) ∝ e^{-|k|/t}``),
-    ``t = (Δ + γ)/(ε γ)``; the noise has the Laplace-like scale ``b' = (Δ + γ)/ε``.
+    Formula: ``y = γ·(round(x/γ) + K)``, ``K ~ DLap(t)`` i.i.d. per coordinate
+    (``P(k) ∝ e^{-|k|/t}``), ``t = (Δ + d·γ)/(ε γ)`` with ``d`` = number of coordinates of
+    ``value``; the noise has the Laplace-like scale ``b' = (Δ + d·γ)/ε``.
 
-    Guarantee: ε-DP for queries with L1-sensitivity ``Δ``, *including* the float representation:
-    outputs are exact multiples of ``γ`` and the rounding of the input is charged as ``+γ`` to the
-    sensitivity (Mironov 2012, Sec. 5, snapping; see the module docstring for the proof and for
-    the float64 precision of the sampler).
+    Guarantee: ε-DP for queries with L1-sensitivity ``Δ`` (of the whole vector), *including* the
+    float representation: outputs are exact multiples of ``γ`` and the rounding of the input is
+    charged as ``+γ`` per coordinate, ``Δ' = Δ + d·γ`` (discretise-then-discrete-Laplace:
+    Canonne, Kamath & Steinke 2020; OpenDP ``make_laplace``; see the module docstring for the
+    proof and for the float64 precision of the sampler).
 
     Parameters
     ----------
@@ -130,7 +195,7 @@ def grid_laplace_mechanism(
         ``None`` (default) draws from the OS CSPRNG (``os.urandom``); pass a Generator only for
         reproducible teaching/tests.
     grid : float, optional
-        Output resolution ``γ``, a power of two; default :func:`default_grid`.
+        Output resolution ``γ``, a power of two; default ``default_grid(Δ, ε, d)``.
 
     Returns
     -------
@@ -141,7 +206,7 @@ def grid_laplace_mechanism(
     ------
     ValueError, TypeError
         If an argument is out of range, ``grid`` is not a power of two, the grid is so fine that
-        ``t > 2**40``, or ``|value|/grid`` reaches ``2**52``.
+        ``t = (Δ + d·γ)/(εγ) > 2**40``, or ``|value|/grid`` reaches ``2**52``.
 
     Examples
     --------
@@ -150,13 +215,8 @@ def grid_laplace_mechanism(
     True
     """
     arr = check_finite_array("value", value)
-    d = check_sensitivity(sensitivity)
-    eps = check_epsilon(epsilon)
-    g = default_grid(d, eps) if grid is None else _check_grid(grid)
+    g, t = grid_laplace_parameters(sensitivity, epsilon, arr.size, grid)
     source = None if rng is None else check_rng(rng)
-    t = (d + g) / (eps * g)
-    if t > _MAX_T:
-        raise ValueError(f"grid {grid!r} is too fine for sensitivity/epsilon: (Δ+grid)/(ε·grid) = {t:.3g} > 2**40")
     centre = np.rint(arr / g)
     if not np.all(np.abs(centre) < _MAX_INDEX):
         raise ValueError(f"value must satisfy |value|/grid < 2**52 for exact grid arithmetic, got grid={g!r}")

@@ -114,7 +114,13 @@ def rr_estimate(responses: Any, epsilon: float) -> float:
         π̂ = (mean(r) - (1 - p)) / (2p - 1),
 
     so ``E[π̂] = π`` (the estimate may fall outside [0, 1]; it is deliberately not clipped, which
-    would bias it). Its variance is ``p(1-p) / (n (2p-1)^2) + π(1-π)/n`` (Warner 1965).
+    would bias it). Its variance depends on the model (Warner 1965):
+
+    * fixed data set (the n true bits are given, only the coins are random):
+      ``Var(π̂) = p(1-p) / (n (2p-1)^2)``;
+    * population sampling (the n respondents are drawn at random from a population with
+      proportion π): the sampling variance ``π(1-π)/n`` is added,
+      ``Var(π̂) = π(1-π)/n + p(1-p) / (n (2p-1)^2)``.
 
     Parameters
     ----------

@@ -1,8 +1,12 @@
 """What goes wrong with RLWE-based HE, measured: CKKS error vs depth, exhausted depth, BFV noise.
 
-* **CKKS error grows with depth.** Every multiplication multiplies the noise by the operands and
-  adds rounding noise of the rescale; the decrypted error grows with each level
-  (:func:`ckks_error_by_depth`).
+* **CKKS error vs depth — mostly a scale bias, not noise.** TenSEAL rescales by the prime ``p``
+  but keeps labelling the result with the global scale ``2^s``, so after ``k`` multiplications the
+  decryption is multiplied by ``Π 2^s/p`` (:func:`mlops_course.privacy.he.params.rescale_bias`).
+  With 40-bit primes that factor is ``1 + O(1e-6)`` per rescale and, accumulated over the chain,
+  it dominates the measured error; the CKKS noise itself (encoding/encryption noise amplified by
+  each multiplication plus the rescale rounding) grows much more slowly.
+  :func:`ckks_error_by_depth` reports both curves.
 * **Depth exhausted.** With ``L`` middle primes, the ``(L+1)``-th multiplication has no prime left
   to rescale by; TenSEAL raises ``ValueError: scale out of bounds`` (the scale ``2^(2·scale_bits)``
   no longer fits in the remaining modulus) — :func:`exhaust_ckks_depth`.
@@ -26,11 +30,56 @@ import tenseal as ts
 
 from mlops_course._validation import check_finite_array, check_int
 
-__all__ = ["ckks_error_by_depth", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget"]
+__all__ = ["ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget"]
 
 
-def ckks_error_by_depth(context: ts.Context, x: Any, y: Any, depth: int) -> np.ndarray:
-    """Max absolute error of ``x·y^k`` (all encrypted) for ``k = 0..depth``, vs float64.
+def rescale_factors(context: ts.Context, depth: int) -> np.ndarray:
+    """Cumulative TenSEAL rescale factor ``Π_{j<=k} 2^s/p_j`` after ``k = 0..depth`` multiplications.
+
+    Formula: the ``j``-th rescale divides by the ``j``-th prime from the end of the data-level chain
+    ``[q_0, q_1, ..., q_L]`` of ``context`` while the result keeps the label ``global_scale = 2^s``,
+    so the decrypted value is multiplied by ``F_k = Π_{j=1..k} 2^s / q_{L+1-j}`` (same model as
+    :func:`mlops_course.privacy.he.params.rescale_bias`, read from the context itself).
+
+    Parameters
+    ----------
+    context : tenseal.Context
+        A CKKS context with at least ``depth`` middle primes.
+    depth : int
+        Number of multiplications (>= 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (depth + 1,)
+        ``F_0 = 1, F_1, ..., F_depth``.
+
+    Raises
+    ------
+    ValueError
+        If ``depth`` exceeds the number of middle primes.
+    """
+    depth = check_int("depth", depth, minimum=0)
+    primes = [m.value() for m in context.seal_context().data.first_context_data().parms().coeff_modulus()]
+    middle = primes[1:][::-1]
+    if depth > len(middle):
+        raise ValueError(f"depth must be <= the {len(middle)} middle primes of the context, got {depth}")
+    factors = [1.0]
+    for p in middle[:depth]:
+        factors.append(factors[-1] * context.global_scale / p)
+    return np.array(factors)
+
+
+def ckks_error_by_depth(context: ts.Context, x: Any, y: Any, depth: int) -> dict[str, np.ndarray]:
+    """Max absolute error of ``x·y^k`` (all encrypted) for ``k = 0..depth``, raw and de-biased.
+
+    Formula: with ``d_k`` the decryption after ``k`` multiplications and ``F_k`` the cumulative
+    rescale factor (:func:`rescale_factors`),
+
+        raw_k = max |d_k − x·y^k|,     debiased_k = max |d_k / F_k − x·y^k|.
+
+    ``raw − debiased`` is the deterministic TenSEAL scale bias (about ``(F_k − 1)·max|x·y^k|``);
+    ``debiased`` is the CKKS noise proper (Cheon et al. 2017: encoding/encryption noise, amplified
+    by the multiplications, plus the rounding of each rescale).
 
     Parameters
     ----------
@@ -43,20 +92,28 @@ def ckks_error_by_depth(context: ts.Context, x: Any, y: Any, depth: int) -> np.n
 
     Returns
     -------
-    numpy.ndarray, shape (depth + 1,)
+    dict of numpy.ndarray, each of shape (depth + 1,)
+        ``"raw"`` and ``"debiased"`` errors, and ``"bias"`` = ``F_k − 1``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``y`` differ in shape, are not finite, or ``depth`` exceeds the chain.
     """
     xs = check_finite_array("x", x, ndim=1)
     ys = check_finite_array("y", y, ndim=1)
     if xs.shape != ys.shape:
         raise ValueError(f"x and y must have the same shape, got {xs.shape} and {ys.shape}")
-    depth = check_int("depth", depth, minimum=0)
+    factors = rescale_factors(context, depth)
     enc, enc_y = ts.ckks_vector(context, xs.tolist()), ts.ckks_vector(context, ys.tolist())
-    plain, errors = xs.copy(), []
-    for k in range(depth + 1):
+    plain, raw, debiased = xs.copy(), [], []
+    for k in range(len(factors)):
         if k:
             enc, plain = enc * enc_y, plain * ys
-        errors.append(float(np.max(np.abs(np.array(enc.decrypt()) - plain))))
-    return np.array(errors)
+        dec = np.array(enc.decrypt())
+        raw.append(float(np.max(np.abs(dec - plain))))
+        debiased.append(float(np.max(np.abs(dec / factors[k] - plain))))
+    return {"raw": np.array(raw), "debiased": np.array(debiased), "bias": factors - 1.0}
 
 
 def exhaust_ckks_depth(context: ts.Context, value: float = 1.0, max_steps: int = 64) -> tuple[int, str]:

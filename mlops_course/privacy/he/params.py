@@ -62,7 +62,13 @@ __all__ = [
 HE_STANDARD_128: dict[int, int] = {1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881}
 #: SEAL's largest prime in a coefficient modulus
 MAX_PRIME_BITS = 60
-#: largest relative bias |2^scale/p - 1| per rescale accepted without demo mode
+#: largest relative bias |2^scale/p - 1| of a *single* rescale accepted without demo mode. The bias
+#: accumulates over the chain: after k multiplications results are off by the factor
+#: Π_k 2^scale/p_k (:func:`rescale_bias`), i.e. up to about k·MAX_RESCALE_BIAS. Real chains are far
+#: below the limit, but 40-bit primes still give 1.4e-6 after one and a cumulative 2.3e-5 after six
+#: rescales with N = 16384 (``plan_ckks(6)``), 8.0e-7 after two with N = 8192, [60, 40, 40, 60] —
+#: more than the CKKS noise at scale 2^40 (~1e-8 to 5e-8), so divide it out (:func:`rescale_bias`)
+#: when the last digits matter.
 MAX_RESCALE_BIAS = 1e-3
 
 
@@ -204,7 +210,8 @@ def ckks_context(poly_degree: int = 8192, coeff_mod_bit_sizes: Sequence[int] = (
     Checks: 128-bit security (:func:`check_security`), middle primes of exactly ``scale_bits``
     bits, and middle primes within a relative :data:`MAX_RESCALE_BIAS` of ``2^scale_bits``
     (otherwise every rescale silently biases results, see :func:`rescale_bias`); all are refused
-    unless ``demo=True``. ``scale_bits`` must not exceed the first prime's size.
+    unless ``demo=True``. The check is per rescale: the accepted bias still *accumulates* over the
+    chain (the product of the per-prime factors, see :data:`MAX_RESCALE_BIAS` for typical values). ``scale_bits`` must not exceed the first prime's size.
 
     Parameters
     ----------

@@ -5,9 +5,13 @@ secret key, and sends the server the *public* context (public key, relinearisati
 keys: enough to compute, not to decrypt) and ciphertexts. The **server** computes on them and
 returns ciphertexts; it never holds the secret key (:class:`Server` refuses a private context).
 Only the data owner decrypts, and it should share *decrypted* CKKS results carefully: an
-approximate decryption ``m + e`` together with the ciphertext reveals the noise ``e`` and, from
-enough of them, the secret key (Li & Micciancio 2021) — add noise ("noise flooding") or round
-before sharing decryptions with anyone who saw the ciphertexts.
+approximate decryption ``m + e`` together with the ciphertext reveals the noise ``e`` and hence a
+linear equation ``c₀ + c₁·s = m + e`` in the secret key; with the ciphertext and its exact
+decryption a *single* pair typically suffices to solve for ``s`` (Li & Micciancio 2021). The
+defence is noise flooding: add fresh noise of sufficient magnitude (statistically hiding ``e``)
+before releasing a decryption to anyone who saw the ciphertexts — OpenFHE's default
+``FIXED_NOISE_DECRYPT`` adds a fixed amount, full flooding is its ``NOISE_FLOODING_DECRYPT`` mode.
+Rounding the decryption alone is only a heuristic, not a proof of security.
 
 Confidentiality only: the server can return a wrong result (integrity needs other tools, e.g.
 verifiable computation or redundancy; see :mod:`.integrity`).
@@ -15,7 +19,8 @@ verifiable computation or redundancy; see :mod:`.integrity`).
 References
 ----------
 B. Li, D. Micciancio, "On the security of homomorphic encryption on approximate numbers",
-EUROCRYPT 2021.
+EUROCRYPT 2021. OpenFHE documentation, "CKKS noise flooding" (``EXEC_NOISE_ESTIMATION`` /
+``NOISE_FLOODING_DECRYPT`` vs the default ``FIXED_NOISE_DECRYPT``).
 """
 from __future__ import annotations
 

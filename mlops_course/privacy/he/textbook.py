@@ -52,6 +52,27 @@ def _random_bits(bits: int, rng: np.random.Generator) -> int:
     return (value >> (32 * len(words) - bits)) | (1 << (bits - 1))  # exactly `bits` bits
 
 
+def _uniform_below(n: int, rng: np.random.Generator) -> int:
+    """Exactly uniform integer in ``[0, n)`` for any ``n >= 1`` (rejection sampling on raw bits).
+
+    Draws ``k = bit_length(n - 1)`` random bits from ``rng`` and rejects values ``>= n``
+    (acceptance probability > 1/2), so there is no 2⁶² cap and no modulo bias; seeded ``rng``
+    gives reproducible demos (``secrets.randbelow`` would be the choice for real keys).
+    """
+    if n <= 1:
+        return 0
+    k = (n - 1).bit_length()
+    words = math.ceil(k / 32)
+    while True:
+        raw = rng.integers(0, 2**32, size=words, dtype=np.uint64)
+        value = 0
+        for w in raw:
+            value = (value << 32) | int(w)
+        value >>= 32 * words - k
+        if value < n:
+            return value
+
+
 def _prime(bits: int, rng: np.random.Generator) -> int:
     return int(gmpy2.next_prime(_random_bits(bits, rng)))
 
@@ -147,6 +168,8 @@ def legendre(a: int, p: int) -> int:
 def elgamal_keygen(bits: int, rng: np.random.Generator) -> ElGamalKey:
     """Toy ElGamal key over a ``bits``-bit safe prime (seeded for reproducible demos: INSECURE).
 
+    The secret ``x`` is uniform in ``[1, q)`` (drawn from ``rng``, no cap).
+
     ``g = 4 = 2²`` generates the quadratic residues (order ``q``) of ``Z_p^*`` for a safe prime
     ``p = 2q + 1`` with ``q > 2``.
     """
@@ -157,14 +180,19 @@ def elgamal_keygen(bits: int, rng: np.random.Generator) -> ElGamalKey:
         p = 2 * q + 1
         if gmpy2.is_prime(p):
             break
-    x = int(rng.integers(2, 2**62)) % (q - 1) + 1
+    x = _uniform_below(q - 1, rng) + 1  # uniform in [1, q)
     return ElGamalKey(p, q, 4, pow(4, x, p), x)
 
 
 def elgamal_encrypt(key: ElGamalKey, m: int, rng: np.random.Generator) -> tuple[int, int]:
-    """``(g^r, m·h^r) mod p`` with ``r`` uniform in [1, q)."""
+    """``(g^r, m·h^r) mod p`` with ``r`` uniform in [1, q).
+
+    ``r`` is drawn exactly uniformly from ``[1, q)`` with the given ``rng`` (rejection sampling,
+    no cap), so a seeded ``rng`` makes the demo reproducible — which is exactly why this toy must
+    not encrypt real data (a real implementation draws ``r`` with ``secrets.randbelow(q - 1) + 1``).
+    """
     m = _check_message("m", m, key.p, minimum=1)
-    r = int(check_rng(rng).integers(1, min(key.q, 2**62)))
+    r = _uniform_below(key.q - 1, check_rng(rng)) + 1
     return pow(key.g, r, key.p), m * pow(key.h, r, key.p) % key.p
 
 

@@ -1,0 +1,1 @@
+"""Tests of the federated-learning unit (mlops_course.privacy.fl)."""

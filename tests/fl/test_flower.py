@@ -1,0 +1,116 @@
+"""Flower 1.42 at three scales: in-process simulation, the app folder, the Deployment Engine.
+
+These are the only tests that start Flower (one simulation and one deployment with two runs);
+they live in this one module so that xdist (``--dist loadscope``) runs them on one worker, and
+everything is torn down in ``finally``/context managers. Everything else here is fast.
+"""
+from __future__ import annotations
+
+import argparse
+from types import SimpleNamespace
+
+import numpy as np
+import psutil
+import pytest
+
+from mlops_course.privacy.fl.engine import run_federated
+from mlops_course.privacy.fl.flower_sim import (
+    ClientFailureError,
+    _raise_on_failures,
+    run_flower_simulation,
+    settings_for,
+)
+from mlops_course.privacy.fl.task import TrainConfig, client_partitions, load_digits_task
+
+pytestmark = pytest.mark.slow
+CFG = TrainConfig(epochs=1, lr=0.2, batch_size=32)
+
+
+def _numpy_weights(seed, n, scheme, rounds, alpha=0.5):
+    data = load_digits_task(seed)
+    parts = client_partitions(data, n, scheme, alpha, seed)
+    return run_federated(data, parts, rounds=rounds, config=CFG, seed=seed, keep_weights=True)
+
+
+# ----------------------------------------------------------------------------- fast checks
+def test_settings_validation():
+    s = settings_for(CFG, seed=3, malicious=[0, 2], strategy="median")
+    assert s["malicious"] == "0 2" and s["batch-size"] == 32 and s["strategy"] == "median"
+    with pytest.raises(ValueError, match="unknown setting"):
+        settings_for(rounds=3)
+    with pytest.raises(ValueError, match="strategy"):
+        settings_for(strategy="fedsgd")
+    with pytest.raises(ValueError, match="n_clients"):
+        run_flower_simulation(1, 1)
+
+
+def _reply(error=None):
+    return SimpleNamespace(has_error=lambda: error is not None, error=SimpleNamespace(reason=error),
+                           metadata=SimpleNamespace(src_node_id=42))
+
+
+def test_a_failed_or_missing_client_is_an_error_not_a_log_line():
+    _raise_on_failures("train", 1, [_reply(), _reply()], 2)
+    with pytest.raises(ClientFailureError, match="1 of 2 clients failed in train round 3; node 42: boom"):
+        _raise_on_failures("train", 3, [_reply(), _reply("boom")], 2)
+    with pytest.raises(ClientFailureError, match="only 1 of 2 clients replied"):
+        _raise_on_failures("evaluate", 1, [_reply()], 2)
+
+
+def test_app_folder_is_a_valid_flower_app_without_dependencies():
+    from flwr.cli.config_utils import load_and_validate
+
+    from mlops_course.privacy.fl.deployment import APP_DIR
+
+    config, warnings = load_and_validate(APP_DIR / "pyproject.toml", check_module=False)
+    assert config is not None and not warnings
+    assert config["project"]["dependencies"] == []
+    assert set(settings_for()) <= set(config["tool"]["flwr"]["app"]["config"]) | {"num-partitions"}
+
+
+def test_cli_registration():
+    from mlops_course.privacy.fl.deployment import register
+
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["fl-deploy", "--supernodes", "2", "--set", "seed=3"])
+    assert args.supernodes == 2 and args.set == ["seed=3"] and callable(args.func)
+
+
+def test_deployment_that_fails_to_start_leaves_no_process():
+    from mlops_course.privacy.fl.deployment import Deployment, DeploymentError
+
+    dep = Deployment(1, startup_timeout=0.01)
+    with pytest.raises(DeploymentError, match="health check"), dep:
+        pass
+    assert dep._seen and dep.processes() == []
+
+
+# ----------------------------------------------------------------------------- Flower runs
+def test_flower_simulation_agrees_with_the_numpy_engine():
+    flower = run_flower_simulation(3, 2, config=CFG, seed=3, scheme="dirichlet", alpha=0.5)
+    ours = _numpy_weights(3, 3, "dirichlet", 2)
+    assert list(flower.rounds) == [0, 1, 2]
+    assert max(np.abs(a - b).max() for a, b in zip(flower.weights, ours.weights, strict=True)) < 1e-9
+    np.testing.assert_allclose(flower.accuracy, ours.accuracy, atol=1e-12)
+    import ray
+
+    assert not ray.is_initialized()
+
+
+def test_deployment_engine_runs_the_app_and_leaves_nothing_behind_even_on_failure():
+    from mlops_course.privacy.fl.deployment import Deployment, DeploymentError
+
+    dep = Deployment(2)
+    pids: set[int] = set()
+    with dep:
+        assert dep.online_nodes() == 2
+        history = dep.run(1, seed=5, batch_size=32, lr=0.2)
+        np.testing.assert_allclose(history.weights[-1], _numpy_weights(5, 2, "iid", 1).weights[-1], atol=1e-9)
+        with pytest.raises(DeploymentError, match="failed"):
+            dep.run(1, fail_partition=1)
+        pids = {p.pid for p in dep.processes()}
+        assert len(pids) >= 3  # SuperLink, 2 SuperNodes (+ SuperExec / app processes)
+    assert dep.processes() == []
+    for pid in pids:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
