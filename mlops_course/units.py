@@ -65,7 +65,7 @@ UNITS: tuple[Unit, ...] = (
          ("mlops_course.privacy.he",), has_exercise=True),
     Unit(9, "Federated learning", "09_federated_learning",
          ("Federated Learning: Introduction", "Federated Learning: Process", "Federated Learning: Advantages",
-          "Comparison of Privacy-Preserving Techniques", "Comparison (Continued)", "Implementation Considerations"),
+          "Comparison of Privacy-Preserving Techniques", "Implementation Considerations"),
          ("mlops_course.privacy.fl",), has_exercise=True),
     Unit(10, "Best practices and frameworks", "10_best_practices",
          ("Why Privacy Techniques Matter in MLOps", "Tangible Risks of Neglecting Security, Compliance & Ethics",

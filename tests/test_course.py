@@ -131,3 +131,19 @@ def test_readme_quickstart_is_at_most_two_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert 'pip install --quiet -e ".[test]"' in ci and "python -m pytest" in ci
     assert 'pip install -e ".[test]"' in commands[0] and commands[1].startswith("python -m pytest")
+
+
+def test_lecture_notebooks_carry_slides_that_follow_the_deck():
+    """Each unit's slide titles are headings of its notebook, and every cell has slideshow metadata,
+    so ``mlops-course slides`` (nbconvert) and RISE give a deck per unit that follows the agenda."""
+    import nbformat
+
+    for unit in units.UNITS:
+        nb = nbformat.read(ROOT / unit.notebook, as_version=4)
+        assert all("slideshow" in cell.metadata for cell in nb.cells), unit.notebook
+        headings = [cell.source.lstrip().splitlines()[0].lstrip("#").strip().lower() for cell in nb.cells
+                    if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#")]
+        for title in unit.slides:
+            assert any(title.lower() in h for h in headings), (unit.notebook, title)
+        starts = [cell for cell in nb.cells if cell.metadata["slideshow"].get("slide_type") == "slide"]
+        assert len(starts) >= 3, unit.notebook

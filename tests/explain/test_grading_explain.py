@@ -1,15 +1,23 @@
 """The autograder on exercise 06: full marks, zero, wrong-but-plausible answers, references vs the package."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from mlops_course.grading import checks as checks_pkg
-from mlops_course.grading.checks import LocalRemote, load_checks, run_property
+from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import explain as xai_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from tests._grading import (
+    answer_source,
+    assert_full_marks,
+    assert_registry_matches,
+    assert_zero,
+    load_notebook,
+    scores,
+    with_answers,
+    write_notebook,
+)
 
 UNIT = "06_explainable_ai"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
@@ -34,42 +42,19 @@ def grader(registered):
     return Grader("06", limits=LIMITS)
 
 
-def load(path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def cell(nb: dict, gid: str) -> dict:
-    (found,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
-    return found
-
-
-def scores(report) -> dict[str, float]:
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
 def test_solution_gets_full_marks(grader):
-    report = grader.grade(SOLUTION)
-    assert report.status == "graded"
-    assert scores(report) == POINTS, [t.output for t in report.tests if not t.score]
+    assert_full_marks(grader.grade(SOLUTION), POINTS)
 
 
 def test_untouched_exercise_gets_zero(grader):
-    report = grader.grade(EXERCISE)
-    assert report.score == 0.0 and report.max_score == sum(POINTS.values())
-    assert all("not implemented yet" in t.output for t in report.tests)
+    assert_zero(grader.grade(EXERCISE), POINTS)
 
 
 def test_registry_points_match_the_notebook():
-    exercise = find_exercise(UNIT)
-    found = load_checks(UNIT)
-    assert [c.grade_id for c in found] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in found} == exercise.points == POINTS
-    sources = {gid: "".join(cell(load(SOLUTION), gid)["source"]) for gid in POINTS}
-    for c in found:
-        assert f"def {c.name}(" in sources[c.grade_id]
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
 
 
-SOL = {gid: "".join(cell(load(SOLUTION), gid)["source"]) for gid in POINTS}
+SOL = {gid: answer_source(load_notebook(SOLUTION), gid) for gid in POINTS}
 MUTANTS = {
     "std coef divides by sd": ("xai-std-coef", SOL["xai-std-coef"].replace(" * X.std(axis=0)", " / X.std(axis=0)"), 0.0),
     "std coef keeps the (1, M) shape": ("xai-std-coef", SOL["xai-std-coef"].replace(
@@ -92,11 +77,7 @@ MUTANTS = {
 def test_wrong_answers_lose_their_points(grader, tmp_path, name):
     gid, new_source, expected = MUTANTS[name]
     assert new_source != SOL[gid]
-    nb = load(SOLUTION)
-    cell(nb, gid)["source"] = new_source
-    path = tmp_path / "submission.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    got = scores(grader.grade(path))
+    got = scores(grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, {gid: new_source}))))
     assert got[gid] == expected
     assert all(got[g] == POINTS[g] for g in POINTS if g != gid)
 

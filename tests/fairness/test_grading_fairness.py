@@ -2,13 +2,19 @@
 wrong-but-plausible answer per task loses exactly that task's points (or the properties it breaks)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from mlops_course.grading.checks import LocalRemote, load_checks, run_property
+from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import fairness as fair_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, find_exercise
+from mlops_course.grading.harness import REPO_ROOT, Grader
+from tests._grading import (
+    answer_source,
+    assert_registry_matches,
+    load_notebook,
+    scores,
+    with_answers,
+    write_notebook,
+)
 from tests.grading.conftest import TEST_LIMITS
 
 UNIT = "05_bias"
@@ -24,69 +30,36 @@ def grader() -> Grader:
     return Grader("05", limits=TEST_LIMITS)
 
 
-def _load(path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _cell(nb: dict, gid: str) -> dict:
-    (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
-    return cell
-
-
-def _src(nb: dict, gid: str) -> str:
-    s = _cell(nb, gid)["source"]
-    return "".join(s) if isinstance(s, list) else s
-
-
-def _scores(report) -> dict[str, float]:
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
-def _submission(tmp_path, changes: dict[str, str], base=SOLUTION):
-    nb = _load(base)
-    for gid, text in changes.items():
-        _cell(nb, gid)["source"] = text
-    path = tmp_path / "submission.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
-
-
 def test_registry_points_match_the_notebook():
-    exercise = find_exercise(UNIT)
-    checks = load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
-    solution = _load(SOLUTION)
-    for c in checks:
-        assert f"def {c.name}(" in _src(solution, c.grade_id)
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
     assert fair_checks.UNIT == UNIT
 
 
 def test_solution_full_marks_and_exercise_zero(grader):
     report = grader.grade(SOLUTION)
     assert (report.score, report.max_score) == (TOTAL, TOTAL), [t.output for t in report.tests if not t.score]
-    assert _scores(report) == POINTS
+    assert scores(report) == POINTS
     report = grader.grade(EXERCISE)
     assert (report.score, report.max_score) == (0.0, TOTAL)
 
 
 # one wrong-but-plausible answer per task: (grade_id, source, points it should still get); task 2 calls
 # task 1's selection_rates, so the counts mutant also costs fair-dp its formula points (see OTHERS)
-SOLUTION_NB = _load(SOLUTION)
+SOLUTION_NB = load_notebook(SOLUTION)
 MUTANTS = {
-    "counts instead of rates": ("fair-selection-rates", _src(SOLUTION_NB, "fair-selection-rates").replace(
+    "counts instead of rates": ("fair-selection-rates", answer_source(SOLUTION_NB, "fair-selection-rates").replace(
         "float(y_pred[groups == g].mean())", "float(y_pred[groups == g].sum())"), 0.5),
-    "ratio instead of difference": ("fair-dp", _src(SOLUTION_NB, "fair-dp").replace(
+    "ratio instead of difference": ("fair-dp", answer_source(SOLUTION_NB, "fair-dp").replace(
         "return max(rates) - min(rates)", "return min(rates) / max(rates)"), 0.5),
-    "mean instead of worst case": ("fair-eod", _src(SOLUTION_NB, "fair-eod").replace(
+    "mean instead of worst case": ("fair-eod", answer_source(SOLUTION_NB, "fair-eod").replace(
         "return float(max(max(tpr) - min(tpr), max(fpr) - min(fpr)))",
         "return float((max(tpr) - min(tpr) + max(fpr) - min(fpr)) / 2)"), 1.0),
-    "inverted weights": ("fair-reweighing", _src(SOLUTION_NB, "fair-reweighing").replace(
+    "inverted weights": ("fair-reweighing", answer_source(SOLUTION_NB, "fair-reweighing").replace(
         "w[cell] = (groups == g).sum() * (y == label).sum() / (n * cell.sum())",
         "w[cell] = n * cell.sum() / ((groups == g).sum() * (y == label).sum())"), 0.5),
-    "one global threshold": ("fair-thresholds", _src(SOLUTION_NB, "fair-thresholds").replace(
+    "one global threshold": ("fair-thresholds", answer_source(SOLUTION_NB, "fair-thresholds").replace(
         "s = np.sort(scores[groups == g])[::-1]", "s = np.sort(scores)[::-1]"), 0.5),
-    "forgets (1 - FNR)": ("fair-chouldechova", _src(SOLUTION_NB, "fair-chouldechova").replace(
+    "forgets (1 - FNR)": ("fair-chouldechova", answer_source(SOLUTION_NB, "fair-chouldechova").replace(
         "* (1.0 - fnr)", "* fnr"), 0.5),
 }
 
@@ -96,15 +69,15 @@ OTHERS = {"counts instead of rates": {"fair-dp": 0.5}}
 @pytest.mark.parametrize("name", list(MUTANTS))
 def test_wrong_answer_loses_its_points(grader, tmp_path, name):
     gid, text, kept = MUTANTS[name]
-    assert text != _src(SOLUTION_NB, gid)  # the mutation applied
-    report = grader.grade(_submission(tmp_path, {gid: text}))
-    assert _scores(report) == {**POINTS, gid: kept, **OTHERS.get(name, {})}
+    assert text != answer_source(SOLUTION_NB, gid)  # the mutation applied
+    report = grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, {gid: text})))
+    assert scores(report) == {**POINTS, gid: kept, **OTHERS.get(name, {})}
 
 
 def test_self_check_runs_locally():
     ns: dict = {}
-    exec("import math\nimport numpy as np\n" + _src(SOLUTION_NB, "fair-selection-rates")
-         + "\n" + _src(SOLUTION_NB, "fair-dp"), ns)
+    exec("import math\nimport numpy as np\n" + answer_source(SOLUTION_NB, "fair-selection-rates")
+         + "\n" + answer_source(SOLUTION_NB, "fair-dp"), ns)
     check = {c.grade_id: c for c in fair_checks.CHECKS}["fair-dp"]
     remote = LocalRemote({"demographic_parity_difference": ns["demographic_parity_difference"]})
     assert all(run_property(p, remote, check.name)[0] for p in check.properties)

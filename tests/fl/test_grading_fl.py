@@ -1,15 +1,19 @@
 """The autograder on exercise 09 (federated learning): full marks, zero, one plausible wrong answer per task."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from mlops_course.grading.checks import fl as fl_checks
-from mlops_course.grading.checks import load_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from tests._grading import (
+    assert_full_marks,
+    assert_only_task_lost,
+    assert_registry_matches,
+    assert_zero,
+    with_replacements,
+    write_notebook,
+)
 
 UNIT = "09_federated_learning"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
@@ -39,52 +43,16 @@ def grader() -> Grader:
     return Grader(UNIT, limits=LIMITS)
 
 
-def _load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _source(nb: dict, gid: str) -> str:
-    (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def _with(tmp_path: Path, changes: dict[str, tuple[str, str]]) -> Path:
-    nb = _load(SOLUTION)
-    for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in changes:
-            old = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            old_text, new_text = changes[gid]
-            assert old_text in old, (gid, old_text)
-            cell["source"] = old.replace(old_text, new_text)
-    path = tmp_path / f"{UNIT}.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
-
-
-def scores(report) -> dict[str, float]:
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
 def test_registry_points_match_the_notebook():
-    exercise = find_exercise(UNIT)
-    checks = load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
-    for c in checks:
-        assert f"def {c.name}(" in _source(_load(SOLUTION), c.grade_id)
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
 
 
 def test_solution_gets_full_marks(grader):
-    report = grader.grade(SOLUTION)
-    assert report.status == "graded"
-    assert scores(report) == POINTS, [t.output for t in report.tests if t.score < t.max_score]
+    assert_full_marks(grader.grade(SOLUTION), POINTS)
 
 
 def test_untouched_exercise_gets_zero(grader):
-    report = grader.grade(EXERCISE)
-    assert report.score == 0.0 and report.max_score == sum(POINTS.values())
-    assert all("not implemented yet" in t.output for t in report.tests)
+    assert_zero(grader.grade(EXERCISE), POINTS)
 
 
 WRONG = {
@@ -105,10 +73,9 @@ WRONG = {
 
 @pytest.mark.parametrize("gid", sorted(WRONG))
 def test_plausible_wrong_answer_loses_that_tasks_points(grader, tmp_path, gid):
-    report = grader.grade(_with(tmp_path, {gid: WRONG[gid]}))
-    got = scores(report)
-    assert got[gid] <= POINTS[gid] - 1.0, (gid, got[gid], [t.output for t in report.tests])
-    assert {g: s for g, s in got.items() if g != gid} == {g: p for g, p in POINTS.items() if g != gid}
+    nb = with_replacements(SOLUTION, {gid: WRONG[gid]})
+    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
+    assert_only_task_lost(report, POINTS, gid)
 
 
 def test_reference_masks_agree_with_the_package():

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from tests._grading import answer_cell as cell_of
+from tests._grading import answer_source as source
+from tests._grading import load_notebook
 
 SOLUTION = REPO_ROOT / "solutions" / "07_differential_privacy.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / "07_differential_privacy.ipynb"
@@ -21,19 +24,7 @@ TEST_LIMITS = Limits(cell_seconds=2.0, call_seconds=6.0, total_seconds=90.0, mem
 
 def load(which: str) -> dict:
     """The real solution or exercise notebook as a JSON dict (a fresh copy)."""
-    path = {"solution": SOLUTION, "exercise": EXERCISE}[which]
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def cell_of(nb: dict, grade_id: str) -> dict:
-    matches = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
-    assert len(matches) == 1, grade_id
-    return matches[0]
-
-
-def source(nb: dict, grade_id: str) -> str:
-    src = cell_of(nb, grade_id)["source"]
-    return "".join(src) if isinstance(src, list) else src
+    return load_notebook({"solution": SOLUTION, "exercise": EXERCISE}[which])
 
 
 def edit(base: str, changes: dict[str, str | Callable[[str], str]] | None = None,

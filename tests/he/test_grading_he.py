@@ -1,18 +1,16 @@
 """The autograder on exercise 08: full marks for the solution, zero for the exercise, wrong answers lose points."""
 from __future__ import annotations
 
-import copy
-import json
-
 import numpy as np
 import phe
 import pytest
 
-from mlops_course.grading.checks import LocalRemote, check_modules, load_checks, run_property
+from mlops_course.grading.checks import LocalRemote, check_modules, run_property
 from mlops_course.grading.checks import he as he_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
 from mlops_course.privacy.he.batched_paillier import unpack_slots as reference_unpack
 from mlops_course.privacy.he.params import HE_STANDARD_128, plan_ckks
+from tests._grading import assert_registry_matches, scores, with_answers, write_notebook
 
 UNIT = "08_homomorphic_encryption"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
@@ -40,48 +38,19 @@ def grader():
     return Grader("08", limits=LIMITS)
 
 
-def _load(path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _cell(nb: dict, gid: str) -> dict:
-    (cell,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
-    return cell
-
-
-def _write(tmp_path, nb: dict):
-    path = tmp_path / f"{UNIT}.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    return path
-
-
-def _scores(report) -> dict[str, float]:
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
 def test_registry_matches_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.he"  # found automatically
-    exercise = find_exercise(UNIT)
-    checks = load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
-    solution = _load(SOLUTION)
-    for c in checks:
-        src = "".join(_cell(solution, c.grade_id)["source"])
-        assert f"def {c.name}(" in src
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
 
 
 def test_solution_full_exercise_zero_wrong_answers_lose_their_task(grader, tmp_path):
     full = grader.grade(SOLUTION)
     assert (full.score, full.max_score) == (14.0, 14.0), [t.output for t in full.tests if not t.score]
-    assert _scores(full) == POINTS
+    assert scores(full) == POINTS
     zero = grader.grade(EXERCISE)
     assert zero.score == 0.0 and zero.max_score == 14.0
-    wrong = _load(SOLUTION)
-    for gid, src in WRONG.items():
-        _cell(wrong, gid)["source"] = src
-    report = grader.grade(_write(tmp_path, wrong))
-    got = _scores(report)
+    report = grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, WRONG), f"{UNIT}.ipynb"))
+    got = scores(report)
     for gid in POINTS:
         assert got[gid] < POINTS[gid], (gid, [t.output for t in report.tests])
     assert got["he-fixed-point"] == 0.0  # negatives (visible and hidden) and overflow are wrong
@@ -90,10 +59,9 @@ def test_solution_full_exercise_zero_wrong_answers_lose_their_task(grader, tmp_p
 
 
 def test_returning_the_plaintext_fails(tmp_path, grader):
-    nb = copy.deepcopy(_load(EXERCISE))
-    _cell(nb, "he-sum")["source"] = "def encrypted_sum(n, ciphertexts):\n    return 18\n"
-    report = grader.grade(_write(tmp_path, nb))
-    assert _scores(report)["he-sum"] == 0.0
+    nb = with_answers(EXERCISE, {"he-sum": "def encrypted_sum(n, ciphertexts):\n    return 18\n"})
+    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
+    assert scores(report)["he-sum"] == 0.0
 
 
 def test_harness_key_and_paillier_agree_with_phe():

@@ -4,15 +4,13 @@ The checks module is found by the registry's auto-discovery (``checks.check_modu
 """
 from __future__ import annotations
 
-import copy
-import json
-
 import pytest
 
 from mlops_course.grading import check
 from mlops_course.grading.checks import LocalRemote, check_modules, load_checks, run_property
 from mlops_course.grading.checks import safeguards as sg
 from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from tests._grading import answer_source, load_notebook, scores, with_answers, write_notebook
 
 UNIT = "02_safeguards"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
@@ -26,30 +24,6 @@ def grader():
     return Grader(UNIT, limits=LIMITS)
 
 
-def load(path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def cell(nb: dict, gid: str) -> dict:
-    (found,) = [c for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == gid]
-    return found
-
-
-def source(nb: dict, gid: str) -> str:
-    src = cell(nb, gid)["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
-def with_answer(gid: str, text: str) -> dict:
-    nb = copy.deepcopy(load(SOLUTION))
-    cell(nb, gid)["source"] = text
-    return nb
-
-
-def scores(report) -> dict[str, float]:
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
 def test_registry_points_match_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.safeguards"
     exercise = find_exercise(UNIT)
@@ -57,7 +31,7 @@ def test_registry_points_match_the_notebook():
     assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
     assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
     for c in checks:
-        assert f" {c.name}" in source(load(SOLUTION), c.grade_id)
+        assert f" {c.name}" in answer_source(load_notebook(SOLUTION), c.grade_id)
     assert all(c.unit == sg.UNIT for c in sg.CHECKS)
 
 
@@ -70,7 +44,7 @@ def test_solution_full_marks_and_exercise_zero(grader):
     assert all("not implemented yet" in t.output for t in report.tests)
 
 
-SOL = load(SOLUTION)
+SOL = load_notebook(SOLUTION)
 WRONG = {
     # only the signature is checked: a swapped artefact next to a genuine manifest passes
     "sg-verify": ("sg-verify", lambda s: s.replace(
@@ -93,11 +67,10 @@ WRONG = {
 @pytest.mark.parametrize("task", list(WRONG))
 def test_a_plausible_mistake_loses_points_of_that_task_only(grader, tmp_path, task):
     gid, rewrite, lost_at_least = WRONG[task]
-    original = source(SOL, gid)
+    original = answer_source(SOL, gid)
     changed = rewrite(original)
     assert changed != original, "the mutation did not apply"
-    path = tmp_path / f"{UNIT}.ipynb"
-    path.write_text(json.dumps(with_answer(gid, changed)), encoding="utf-8")
+    path = write_notebook(tmp_path, with_answers(SOLUTION, {gid: changed}), f"{UNIT}.ipynb")
     got = scores(grader.grade(path))
     assert got[gid] <= POINTS[gid] - lost_at_least, got
     assert all(got[g] == POINTS[g] for g in POINTS if g != gid), got
@@ -106,8 +79,8 @@ def test_a_plausible_mistake_loses_points_of_that_task_only(grader, tmp_path, ta
 def test_self_check_runs_visible_properties(capsys):
     namespace: dict = {}
     for gid in ("sg-imports",):
-        exec(source(SOL, gid), namespace)  # noqa: S102 - our own solution notebook
-    exec(source(SOL, "sg-ownership"), namespace)  # noqa: S102
+        exec(answer_source(SOL, gid), namespace)  # noqa: S102 - our own solution notebook
+    exec(answer_source(SOL, "sg-ownership"), namespace)  # noqa: S102
     check("sg-ownership", namespace["ownership_pvalue"])
     out = capsys.readouterr().out
     assert "2/2 visible checks pass" in out

@@ -2,13 +2,12 @@
 wrong answer to each task loses points on that task only (one submission with all six mistakes)."""
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from mlops_course.grading.checks import LocalRemote, load_checks, run_property
 from mlops_course.grading.checks import threats as threat_checks
 from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from tests._grading import scores, with_answers, write_notebook
 
 STEM = "01_security_threats"
 SOLUTION = REPO_ROOT / "solutions" / f"{STEM}.ipynb"
@@ -70,10 +69,6 @@ def grader():
     return Grader(STEM, limits=LIMITS)
 
 
-def scores(report):
-    return {gid: s for gid, (s, _) in report.by_grade_id().items()}
-
-
 def test_registry_matches_the_notebook():
     exercise = find_exercise(STEM)
     checks = load_checks(STEM)
@@ -90,14 +85,8 @@ def test_solution_full_exercise_zero(grader):
 
 
 def test_each_wrong_answer_loses_its_points(grader, tmp_path):
-    nb = json.loads(SOLUTION.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in WRONG:
-            cell["source"] = WRONG[gid].strip("\n")
-    path = tmp_path / f"{STEM}.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    got = scores(grader.grade(path))
+    nb = with_answers(SOLUTION, {gid: text.strip("\n") for gid, text in WRONG.items()})
+    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{STEM}.ipynb")))
     for gid, full in POINTS.items():
         assert got[gid] < full, gid
 

@@ -38,7 +38,7 @@ import numpy as np
 __all__ = [
     "Rng", "Property", "Check", "StudentError", "WorkerFailure", "BadResult", "Remote", "LocalRemote",
     "decode_value", "encode_args", "builtin_checks", "load_checks", "check_modules",
-    "as_float", "as_array", "run_property",
+    "as_float", "as_array", "raises", "run_property",
 ]
 
 
@@ -238,6 +238,47 @@ def as_array(value: Any, shape: tuple[int, ...] | None = None, what: str = "the 
     if shape is not None and arr.shape != tuple(shape):
         raise BadResult(f"{what} should have shape {tuple(shape)}, got {arr.shape}")
     return arr
+
+
+def raises(remote_call: Callable[[], Any], exc_name: str = "ValueError") -> bool:
+    """Whether ``remote_call()`` makes the student's code raise ``exc_name``.
+
+    Parameters
+    ----------
+    remote_call : callable
+        A no-argument call into the student's code through a :class:`Remote`
+        (``lambda: remote.call("f", 0.0)``).
+    exc_name : str
+        The exception class name the student's code must raise (a subclass counts, see
+        :meth:`StudentError.is_a`).
+
+    Returns
+    -------
+    bool
+        True if the call raised ``exc_name`` (or a subclass); False if it returned, or raised
+        another error.
+
+    Raises
+    ------
+    StudentError
+        Re-raised when the student's code raises ``NotImplementedError``, so that the property
+        reports the task as not implemented yet rather than as a missing validation.
+
+    Examples
+    --------
+    >>> remote = LocalRemote({"f": lambda x: math.sqrt(x)})
+    >>> raises(lambda: remote.call("f", -1.0))
+    True
+    >>> raises(lambda: remote.call("f", 4.0))
+    False
+    """
+    try:
+        remote_call()
+    except StudentError as err:
+        if err.not_implemented:
+            raise
+        return err.is_a(exc_name)
+    return False
 
 
 def _describe(value: Any) -> str:

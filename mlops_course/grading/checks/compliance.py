@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, StudentError, as_array
+from mlops_course.grading.checks import BadResult, Check, Property, Remote, as_array, raises
 
 __all__ = ["CHECKS", "UNIT", "AGE_WIDTHS", "ZIP_STARS", "EPOCHS", "LR", "L2", "chain_hash", "reference_chain",
            "reference_verify", "reference_k_anonymise", "reference_mask_cards", "reference_purpose_view"]
@@ -39,16 +39,6 @@ ZIP_STARS = (0, 1, 2, 3, 5)           # trailing ZIP digits replaced by "*"
 EPOCHS, LR, L2 = 200, 0.5, 1e-3       # the exercise's given `train`
 GENESIS = "0" * 64
 _T = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 # --------------------------------------------------------------------------- gdpr-purpose
@@ -124,7 +114,7 @@ def purpose_hidden(remote: Remote) -> tuple[bool, str]:
 
 
 def purpose_validates(remote: Remote) -> tuple[bool, str]:
-    if not _raises(lambda: remote.call("purpose_view", _PEOPLE, "profiling", _PURPOSES, _CONSENTS)):
+    if not raises(lambda: remote.call("purpose_view", _PEOPLE, "profiling", _PURPOSES, _CONSENTS)):
         return False, "an undeclared purpose should raise ValueError (purpose limitation)"
     return True, "ValueError for an undeclared purpose"
 
@@ -195,7 +185,7 @@ def kanon_hidden(remote: Remote) -> tuple[bool, str]:
 
 
 def kanon_validates(remote: Remote) -> tuple[bool, str]:
-    bad = [k for k in (0, len(_AGES) + 1) if not _raises(lambda k=k: remote.call("k_anonymise", _AGES, _ZIPS, k))]
+    bad = [k for k in (0, len(_AGES) + 1) if not raises(lambda k=k: remote.call("k_anonymise", _AGES, _ZIPS, k))]
     if bad:
         return False, f"no ValueError for k = {bad}"
     return True, "ValueError when k is not in [1, n]"
@@ -253,7 +243,7 @@ def erasure_hidden(remote: Remote) -> tuple[bool, str]:
 
 def erasure_validates(remote: Remote) -> tuple[bool, str]:
     X, y, ids = _erasure_data(30_401, 40, 40)
-    if not _raises(lambda: remote.call("erase_subject", X, y, ids, "S999")):
+    if not raises(lambda: remote.call("erase_subject", X, y, ids, "S999")):
         return False, "erasing a subject that is not in the data should raise ValueError"
     return True, "ValueError for an unknown subject"
 

@@ -41,9 +41,9 @@ from mlops_course.grading.checks import (
     Property,
     Remote,
     Rng,
-    StudentError,
     as_array,
     as_float,
+    raises,
 )
 
 __all__ = ["CHECKS", "ALPHA_TOTAL", "ALPHA_PER_TEST", "N_STATISTICAL_TESTS", "UNIT"]
@@ -76,17 +76,6 @@ def _mean_abs_bounds(n: int, scale: float, alpha: float) -> tuple[float, float]:
 
 def _close(got: float, want: float, rel: float = REL_TOL, abs_tol: float = 1e-12) -> bool:
     return math.isclose(got, want, rel_tol=rel, abs_tol=abs_tol)
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    """Whether the call raises ``exc_name`` (a call that returns, or raises another error, does not)."""
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 def _statistical(samples: np.ndarray, loc: float, scale: float, what: str) -> tuple[bool, str]:
@@ -146,7 +135,7 @@ def laplace_uses_rng(remote: Remote) -> tuple[bool, str]:
 def laplace_validates(remote: Remote) -> tuple[bool, str]:
     bad = [(1.0, 0.0), (1.0, -1.0), (0.0, 1.0), (-2.0, 1.0)]
     missing = [f"sensitivity={s}, epsilon={e}" for s, e in bad
-               if not _raises(lambda s=s, e=e: remote.call("laplace_mechanism", 0.0, s, e, Rng(70_107)))]
+               if not raises(lambda s=s, e=e: remote.call("laplace_mechanism", 0.0, s, e, Rng(70_107)))]
     if missing:
         return False, "no ValueError for " + "; ".join(missing)
     return True, "ValueError for epsilon <= 0 and sensitivity <= 0"
@@ -177,7 +166,7 @@ def sigma_formula_hidden(remote: Remote) -> tuple[bool, str]:
 def sigma_validates(remote: Remote) -> tuple[bool, str]:
     bad = [(1.0, 1.0, 1e-5), (1.0, 2.0, 1e-5), (1.0, 0.0, 1e-5), (1.0, -0.5, 1e-5),
            (1.0, 0.5, 0.0), (1.0, 0.5, 1.0), (1.0, 0.5, -0.1), (0.0, 0.5, 1e-5), (-1.0, 0.5, 1e-5)]
-    missing = [str(args) for args in bad if not _raises(lambda a=args: remote.call("gaussian_sigma", *a))]
+    missing = [str(args) for args in bad if not raises(lambda a=args: remote.call("gaussian_sigma", *a))]
     if missing:
         return False, "no ValueError for (sensitivity, epsilon, delta) = " + ", ".join(missing)
     return True, "ValueError when epsilon or delta is outside (0, 1) or sensitivity <= 0"
@@ -300,7 +289,7 @@ def ledger_spends(remote: Remote) -> tuple[bool, str]:
 def ledger_refuses(remote: Remote) -> tuple[bool, str]:
     ledger = remote.new("BudgetLedger", 1.0)
     remote.method(ledger, "spend", 0.75, "a")
-    if not _raises(lambda: remote.method(ledger, "spend", 0.5, "b")):
+    if not raises(lambda: remote.method(ledger, "spend", 0.5, "b")):
         return False, "spending 0.5 with 0.25 left should raise ValueError"
     remaining = as_float(remote.attr(ledger, "remaining"), "remaining")
     if not _close(remaining, 0.25) or len(_entries(remote.attr(ledger, "entries"))) != 1:
@@ -323,7 +312,7 @@ def ledger_independent_hidden(remote: Remote) -> tuple[bool, str]:
 def ledger_rejects_nonpositive(remote: Remote) -> tuple[bool, str]:
     ledger = remote.new("BudgetLedger", 1.0)
     for eps in (0.0, -0.1):
-        if not _raises(lambda eps=eps: remote.method(ledger, "spend", eps, "z")):
+        if not raises(lambda eps=eps: remote.method(ledger, "spend", eps, "z")):
             return False, f"spend({eps}, ...) should raise ValueError"
     if _entries(remote.attr(ledger, "entries")):
         return False, "a refused query must not be recorded"
@@ -359,7 +348,7 @@ def halfwidth_hidden(remote: Remote) -> tuple[bool, str]:
     if not _close(got, _halfwidth(3.0, 0.2, 0.8)):
         return False, "wrong half-width for other inputs"
     missing = [c for c in (0.0, 1.0, 1.5, -0.2)
-               if not _raises(lambda c=c: remote.call("laplace_halfwidth", 1.0, 1.0, c))]
+               if not raises(lambda c=c: remote.call("laplace_halfwidth", 1.0, 1.0, c))]
     if missing:
         return False, f"no ValueError for confidence in {missing}"
     return True, "other inputs and invalid confidence levels"

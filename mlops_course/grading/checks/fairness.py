@@ -19,23 +19,12 @@ import numpy as np
 
 from mlops_course.fairness import metrics as M
 from mlops_course.fairness.reweighing import reweighing_weights as _ref_weights
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, StudentError, as_array, as_float
+from mlops_course.grading.checks import BadResult, Check, Property, Remote, as_array, as_float, raises
 
 __all__ = ["CHECKS", "UNIT", "TOL"]
 
 UNIT = "05_bias"
 TOL = 1e-9
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    """Whether the call raises ``exc_name`` (returning, or raising another error, does not count)."""
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 def _data(seed: int, n: int, groups: tuple[str, ...], probs: tuple[float, ...]):
@@ -78,7 +67,7 @@ def selection_rates_hidden(remote: Remote) -> tuple[bool, str]:
 
 
 def selection_rates_lengths(remote: Remote) -> tuple[bool, str]:
-    if not _raises(lambda: remote.call("selection_rates", np.array([1, 0, 1]), ["a", "b"])):
+    if not raises(lambda: remote.call("selection_rates", np.array([1, 0, 1]), ["a", "b"])):
         return False, "no ValueError when y_pred and groups have different lengths"
     return True, "ValueError for mismatched lengths"
 
@@ -102,7 +91,7 @@ def dp_hidden(remote: Remote) -> tuple[bool, str]:
 
 
 def dp_single_group(remote: Remote) -> tuple[bool, str]:
-    if not _raises(lambda: remote.call("demographic_parity_difference", np.array([1, 0, 1, 1]), ["a"] * 4)):
+    if not raises(lambda: remote.call("demographic_parity_difference", np.array([1, 0, 1, 1]), ["a"] * 4)):
         return False, "no ValueError when there is only one group (nothing to compare)"
     return True, "ValueError for a single group"
 
@@ -129,14 +118,14 @@ def eod_hidden(remote: Remote) -> tuple[bool, str]:
 
 def eod_binary(remote: Remote) -> tuple[bool, str]:
     y = np.array([1, 0, 2, 0])
-    if not _raises(lambda: remote.call("equalized_odds_difference", y, np.array([1, 0, 1, 0]), ["a", "a", "b", "b"])):
+    if not raises(lambda: remote.call("equalized_odds_difference", y, np.array([1, 0, 1, 0]), ["a", "a", "b", "b"])):
         return False, "no ValueError for y_true containing 2 (labels must be 0/1)"
     return True, "ValueError for non-binary labels"
 
 
 def eod_lengths(remote: Remote) -> tuple[bool, str]:
     y = np.array([1, 0, 1, 0])
-    if not _raises(lambda: remote.call("equalized_odds_difference", y, np.array([1, 0, 1]), ["a", "a", "b", "b"])):
+    if not raises(lambda: remote.call("equalized_odds_difference", y, np.array([1, 0, 1]), ["a", "a", "b", "b"])):
         return False, "no ValueError when y_true and y_pred have different lengths"
     return True, "ValueError for mismatched lengths"
 
@@ -170,9 +159,9 @@ def reweighing_independence_hidden(remote: Remote) -> tuple[bool, str]:
 
 
 def reweighing_validates(remote: Remote) -> tuple[bool, str]:
-    if not _raises(lambda: remote.call("reweighing_weights", np.array([1, 0, 1]), ["a", "a", "a"])):
+    if not raises(lambda: remote.call("reweighing_weights", np.array([1, 0, 1]), ["a", "a", "a"])):
         return False, "no ValueError for a single group"
-    if not _raises(lambda: remote.call("reweighing_weights", np.array([1, 0, 1]), ["a", "b"])):
+    if not raises(lambda: remote.call("reweighing_weights", np.array([1, 0, 1]), ["a", "b"])):
         return False, "no ValueError for mismatched lengths"
     return True, "ValueError for a single group and mismatched lengths"
 
@@ -209,7 +198,7 @@ def thresholds_hidden(remote: Remote) -> tuple[bool, str]:
 
 def thresholds_validates(remote: Remote) -> tuple[bool, str]:
     for bad in (-0.1, 1.5):
-        if not _raises(lambda b=bad: remote.call("demographic_parity_thresholds", np.array([0.1, 0.9]), ["a", "b"], b)):
+        if not raises(lambda b=bad: remote.call("demographic_parity_thresholds", np.array([0.1, 0.9]), ["a", "b"], b)):
             return False, f"no ValueError for target_rate={bad}"
     return True, "ValueError for a target rate outside [0, 1]"
 
@@ -240,7 +229,7 @@ def chouldechova_confusion_hidden(remote: Remote) -> tuple[bool, str]:
 
 def chouldechova_validates(remote: Remote) -> tuple[bool, str]:
     for args in ((0.0, 0.5, 0.5), (1.0, 0.5, 0.5), (0.5, 0.0, 0.5)):
-        if not _raises(lambda a=args: remote.call("chouldechova_fpr", *a)):
+        if not raises(lambda a=args: remote.call("chouldechova_fpr", *a)):
             return False, f"no ValueError for (prevalence, ppv, fnr) = {args}"
     return True, "ValueError for prevalence outside (0, 1) or PPV = 0"
 

@@ -22,23 +22,13 @@ import math
 
 import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, Rng, StudentError, as_array
+from mlops_course.grading.checks import BadResult, Check, Property, Remote, Rng, as_array, raises
 
 __all__ = ["CHECKS", "UNIT", "ALPHA_TOTAL", "reference_masks"]
 
 UNIT = "09_federated_learning"
 ALPHA_TOTAL = 1e-6
 MODULUS = 2**32
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 def _close(got: np.ndarray, want: np.ndarray, rel: float = 1e-9) -> bool:
@@ -74,7 +64,7 @@ def fedavg_hidden(remote: Remote) -> tuple[bool, str]:
 def fedavg_validates(remote: Remote) -> tuple[bool, str]:
     bad = {"an empty list": ([], []), "mismatched shapes": ([np.zeros(3), np.zeros(4)], [1, 1]),
            "one count per update missing": ([np.zeros(3), np.zeros(3)], [1])}
-    missing = [k for k, (u, c) in bad.items() if not _raises(lambda u=u, c=c: remote.call("fedavg_aggregate", u, c))]
+    missing = [k for k, (u, c) in bad.items() if not raises(lambda u=u, c=c: remote.call("fedavg_aggregate", u, c))]
     if missing:
         return False, "no ValueError for " + ", ".join(missing)
     return True, "ValueError for an empty list, mismatched shapes and missing counts"
@@ -147,7 +137,7 @@ def dirichlet_hidden(remote: Remote) -> tuple[bool, str]:
 
 def dirichlet_validates(remote: Remote) -> tuple[bool, str]:
     labels = np.arange(20) % 4
-    missing = [a for a in (0.0, -1.0) if not _raises(lambda a=a: remote.call("dirichlet_partition", labels, 2, a,
+    missing = [a for a in (0.0, -1.0) if not raises(lambda a=a: remote.call("dirichlet_partition", labels, 2, a,
                                                                              Rng(90_209)))]
     if missing:
         return False, f"no ValueError for alpha = {missing}"
@@ -176,9 +166,9 @@ def median_robust(remote: Remote) -> tuple[bool, str]:
 
 
 def median_validates(remote: Remote) -> tuple[bool, str]:
-    if not _raises(lambda: remote.call("median_aggregate", [])):
+    if not raises(lambda: remote.call("median_aggregate", [])):
         return False, "no ValueError for an empty list of updates"
-    if not _raises(lambda: remote.call("median_aggregate", [np.zeros(2), np.zeros(3)])):
+    if not raises(lambda: remote.call("median_aggregate", [np.zeros(2), np.zeros(3)])):
         return False, "no ValueError for updates of different shapes"
     return True, "ValueError for an empty list and mismatched shapes"
 
@@ -252,7 +242,7 @@ def clip_scales(remote: Remote) -> tuple[bool, str]:
 
 
 def clip_validates(remote: Remote) -> tuple[bool, str]:
-    missing = [c for c in (0.0, -1.0) if not _raises(lambda c=c: remote.call("clip_update", np.ones(2), c))]
+    missing = [c for c in (0.0, -1.0) if not raises(lambda c=c: remote.call("clip_update", np.ones(2), c))]
     if missing:
         return False, f"no ValueError for clip_norm = {missing}"
     zero = as_array(remote.call("clip_update", np.zeros(3), 1.0), (3,))

@@ -18,7 +18,7 @@ from functools import cache
 
 import gmpy2
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, StudentError
+from mlops_course.grading.checks import BadResult, Check, Property, Remote, raises
 
 __all__ = ["CHECKS", "UNIT", "HE_STANDARD_128", "harness_key"]
 
@@ -62,16 +62,6 @@ def _ciphertext(value: object, what: str) -> int:
     if not 0 < value < n * n or math.gcd(value, n) != 1:
         raise BadResult(f"{what} is not a valid ciphertext: it must be an integer in (0, n²) coprime to n")
     return value
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 # --------------------------------------------------------------------------- he-sum
@@ -158,7 +148,7 @@ def decode_hidden(remote: Remote) -> tuple[bool, str]:
 def decode_overflow(remote: Remote) -> tuple[bool, str]:
     n, _, _ = harness_key()
     for plaintext in (n // 2, n // 3 + 5, 2 * n // 3 - 5):
-        if not _raises(lambda p=plaintext: remote.call("decode_fixed_point", p, n, -2), "OverflowError"):
+        if not raises(lambda p=plaintext: remote.call("decode_fixed_point", p, n, -2), "OverflowError"):
             return False, f"no OverflowError for a plaintext in the middle third of [0, n) ({plaintext})"
     return True, "OverflowError in the overflow band (n/3, 2n/3)"
 
@@ -219,7 +209,7 @@ def params_hidden(remote: Remote) -> tuple[bool, str]:
 
 def params_refuse(remote: Remote) -> tuple[bool, str]:
     for args in ((25, 40, 20), (2, 50, 20)):
-        if not _raises(lambda a=args: remote.call("choose_ckks_parameters", *a)):
+        if not raises(lambda a=args: remote.call("choose_ckks_parameters", *a)):
             return False, f"no ValueError for {args} (no secure degree, or a prime above 60 bits)"
     return True, "ValueError when no secure parameter set exists"
 

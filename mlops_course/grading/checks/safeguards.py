@@ -20,21 +20,11 @@ import math
 
 import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, StudentError, as_float
+from mlops_course.grading.checks import BadResult, Check, Property, Remote, StudentError, as_float, raises
 
 __all__ = ["CHECKS", "UNIT"]
 
 UNIT = "02_safeguards"
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 def _as_bool(value: object, what: str) -> bool:
@@ -316,9 +306,9 @@ def vault_rejects_tampering(remote: Remote) -> tuple[bool, str]:
     for position in (0, 12, len(token) - 1):
         bad = bytearray(token)
         bad[position] ^= 0x01
-        if not _raises(lambda b=bad: remote.method(vault, "open", "model.npz", bytes(b).hex())):
+        if not raises(lambda b=bad: remote.method(vault, "open", "model.npz", bytes(b).hex())):
             problems.append(f"a flipped bit at byte {position}")
-    if not _raises(lambda: remote.method(vault, "open", "other.npz", bytes(token).hex())):
+    if not raises(lambda: remote.method(vault, "open", "other.npz", bytes(token).hex())):
         problems.append("opening under another name")
     if problems:
         return False, "no ValueError for " + ", ".join(problems)
@@ -333,7 +323,7 @@ def vault_interop_hidden(remote: Remote) -> tuple[bool, str]:
     if got != "made by the reference":
         return False, "a token sealed by the reference implementation did not open"
     other = remote.new("ArtifactVault", hashlib.sha256(b"another key").hexdigest())
-    if not _raises(lambda: remote.method(other, "open", "ref.bin", token.hex())):
+    if not raises(lambda: remote.method(other, "open", "ref.bin", token.hex())):
         return False, "a vault with another key opened the token (expected ValueError)"
     return True, "opens reference tokens; another key fails"
 
@@ -375,9 +365,9 @@ def ber_hidden(remote: Remote) -> tuple[bool, str]:
 
 def ber_validates(remote: Remote) -> tuple[bool, str]:
     W1, X, bits = np.ones((6, 4)), np.ones((3, 4)), np.array([0, 1, 1])
-    if not _raises(lambda: remote.call("watermark_ber", W1, X, bits)):
+    if not raises(lambda: remote.call("watermark_ber", W1, X, bits)):
         return False, "no ValueError when key_matrix has 4 columns but W1 has 6 rows"
-    if not _raises(lambda: remote.call("watermark_ber", W1, np.ones((3, 6)), np.array([0, 1]))):
+    if not raises(lambda: remote.call("watermark_ber", W1, np.ones((3, 6)), np.array([0, 1]))):
         return False, "no ValueError when bits has 2 entries but key_matrix has 3 rows"
     return True, "ValueError for mismatched shapes"
 

@@ -32,9 +32,9 @@ from mlops_course.grading.checks import (
     Property,
     Remote,
     Rng,
-    StudentError,
     as_array,
     as_float,
+    raises,
 )
 
 __all__ = ["CHECKS", "UNIT", "PHRASES", "ALPHA_TOTAL", "N_STATISTICAL_TESTS"]
@@ -45,16 +45,6 @@ N_STATISTICAL_TESTS = 1
 #: the phrase list given in the exercise (its imports cell defines the same ``PHRASES``)
 PHRASES = ("ignore previous instructions", "ignore all previous instructions", "system prompt",
            "developer mode", "you are now")
-
-
-def _raises(remote_call, exc_name: str = "ValueError") -> bool:
-    try:
-        remote_call()
-    except StudentError as err:
-        if err.not_implemented:
-            raise
-        return err.is_a(exc_name)
-    return False
 
 
 # --------------------------------------------------------------------------- threats-fgsm
@@ -118,7 +108,7 @@ def fgsm_box(remote: Remote) -> tuple[bool, str]:
 
 def fgsm_validates(remote: Remote) -> tuple[bool, str]:
     X, y, W, b = _linear_case(10_105, 3, 4, 3)
-    if not _raises(lambda: remote.call("fgsm_linear", X, y, W, b, -0.1)):
+    if not raises(lambda: remote.call("fgsm_linear", X, y, W, b, -0.1)):
         return False, "no ValueError for epsilon = -0.1"
     return True, "ValueError for epsilon < 0"
 
