@@ -1,6 +1,6 @@
 """Flower 1.42 at three scales: in-process simulation, the app folder, the Deployment Engine.
 
-These are the only tests that start Flower (one simulation and one deployment with two runs);
+These are the only tests that start Flower (two simulations and one deployment with two runs);
 they live in this one module so that xdist (``--dist loadscope``) runs them on one worker, and
 everything is torn down in ``finally``/context managers. Everything else here is fast.
 """
@@ -13,12 +13,17 @@ import numpy as np
 import psutil
 import pytest
 
+from mlops_course.privacy.fl.aggregators import get_aggregator
+from mlops_course.privacy.fl.attacks import SignFlip, untargeted_attack
 from mlops_course.privacy.fl.engine import run_federated
 from mlops_course.privacy.fl.flower_sim import (
     ClientFailureError,
     _raise_on_failures,
+    compare_flower_strategies,
+    malicious_ids,
     run_flower_simulation,
     settings_for,
+    strategy_names,
 )
 from mlops_course.privacy.fl.task import TrainConfig, client_partitions, load_digits_task
 
@@ -42,6 +47,17 @@ def test_settings_validation():
         settings_for(strategy="fedsgd")
     with pytest.raises(ValueError, match="n_clients"):
         run_flower_simulation(1, 1)
+    s = settings_for(malicious="0,3", strategy="fedavg, median krum")
+    assert malicious_ids(s) == {0, 3} and strategy_names(s) == ["fedavg", "median", "krum"]
+    for bad in ({"malicious": "a,b"}, {"malicious": "-1"}, {"strategy": "median median"}, {"strategy": ""},
+                {"attack": "label_flip"}, {"attack_boost": 0.0}):
+        with pytest.raises(ValueError):
+            settings_for(**bad)
+    with pytest.raises(ValueError, match="compare_flower_strategies"):
+        run_flower_simulation(2, 1, strategy="fedavg median")
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        compare_flower_strategies(3, 1, malicious=[3])
+    assert untargeted_attack("sign_flip", 5.0) == SignFlip(5.0)
 
 
 def _reply(error=None):
@@ -114,3 +130,35 @@ def test_deployment_engine_runs_the_app_and_leaves_nothing_behind_even_on_failur
     assert dep.processes() == []
     for pid in pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_flower_robust_strategies_resist_sign_flipping_like_the_numpy_engine():
+    """2 of 7 clients send −5× their honest update (sign flip, the Byzantine setting of Blanchard et
+    al. 2017; n = 7 > 2f + 2 = 6 as Krum's guarantee needs, and Krum's score sums n − f − 2 = 3
+    distances, so no two clients tie — with 5 clients a mutual nearest pair ties and the pick depends
+    on the order Flower receives replies in). One simulation session runs Flower's FedAvg, FedMedian
+    and Krum in turn; each must equal the numpy engine with the same seeds, partitions, attack and
+    aggregator (all three rules are deterministic), FedAvg must collapse and the robust rules stay
+    near the clean accuracy. Deterministic given the seeds: no false-alarm rate to state."""
+    seed, n, rounds, evil, boost = 0, 7, 3, [0, 1], 5.0
+    flower = compare_flower_strategies(n, rounds, ("fedavg", "median", "krum"), config=CFG, seed=seed,
+                                       malicious=evil, attack="sign_flip", attack_boost=boost, num_malicious=2)
+    import ray
+
+    assert not ray.is_initialized()
+    data = load_digits_task(seed)
+    parts = client_partitions(data, n, "iid", 0.5, seed)
+    clean = run_federated(data, parts, rounds=rounds, config=CFG, seed=seed).final_accuracy
+    ours = {name: run_federated(data, parts, rounds=rounds, config=CFG, seed=seed, aggregator=agg, malicious=evil,
+                                attack=SignFlip(boost), keep_weights=True)
+            for name, agg in (("fedavg", "fedavg"), ("median", "median"),
+                              ("krum", get_aggregator("krum", n_malicious=2)))}
+    for name, ref in ours.items():
+        hist = flower[name]
+        assert list(hist.rounds) == list(range(rounds + 1)) and hist.settings["strategy"] == name
+        for a, b in zip(hist.weights, ref.weights, strict=True):  # FedAvg's weights blow up: relative 1e-9
+            assert np.abs(a - b).max() <= 1e-9 * max(1.0, np.abs(b).max()), name
+        np.testing.assert_allclose(hist.accuracy, ref.accuracy, atol=1e-12)
+    assert flower["fedavg"].accuracy[-1] < 0.2 < clean - 0.4  # collapse (10 classes: chance = 0.1)
+    for name in ("median", "krum"):
+        assert flower[name].accuracy[-1] >= clean - 0.15, (name, flower[name].accuracy, clean)

@@ -35,7 +35,8 @@ from mlops_course._validation import (
 from mlops_course.privacy.fl.task import Params, TrainConfig, flatten, local_train, predict_logits
 
 __all__ = ["AttackContext", "Attack", "add_trigger", "poison_dataset", "backdoor_success",
-           "boosted_replacement", "ModelReplacement", "SignFlip", "GaussianNoise", "TRIGGER_PIXELS"]
+           "boosted_replacement", "ModelReplacement", "SignFlip", "GaussianNoise", "TRIGGER_PIXELS",
+           "UNTARGETED_ATTACKS", "untargeted_attack"]
 
 #: pixels of the trigger: the bottom-right 2×2 corner of an 8×8 image (row-major indices)
 TRIGGER_PIXELS = (54, 55, 62, 63)
@@ -134,3 +135,39 @@ class GaussianNoise:
 
     def __call__(self, ctx: AttackContext) -> np.ndarray:
         return ctx.rng.normal(0.0, self.sigma, size=ctx.honest_update.shape)
+
+
+#: name -> class of the untargeted attacks that a run configuration can name (Flower app, benchmarks)
+UNTARGETED_ATTACKS: dict[str, type] = {"sign_flip": SignFlip, "noise": GaussianNoise}
+
+
+def untargeted_attack(name: str, strength: float) -> Attack:
+    """The untargeted attack called ``name`` with boost γ / noise σ = ``strength``.
+
+    One lookup shared by the numpy engine's callers and the Flower ClientApp, so both attack
+    identically: ``"sign_flip"`` sends −γ Δ (:class:`SignFlip`), ``"noise"`` sends N(0, σ²)
+    (:class:`GaussianNoise`).
+
+    Parameters
+    ----------
+    name : {"sign_flip", "noise"}
+    strength : float
+        γ or σ, > 0.
+
+    Returns
+    -------
+    Attack
+
+    Raises
+    ------
+    ValueError
+        Unknown name or strength <= 0.
+
+    Examples
+    --------
+    >>> untargeted_attack("sign_flip", 5.0)
+    SignFlip(boost=5.0)
+    """
+    if name not in UNTARGETED_ATTACKS:
+        raise ValueError(f"attack must be one of {sorted(UNTARGETED_ATTACKS)}, got {name!r}")
+    return UNTARGETED_ATTACKS[name](check_positive("strength", strength))

@@ -18,8 +18,12 @@ Flower's error message, and the simulation is shut down.
 
 Run configuration keys (``[tool.flwr.app.config]`` of the app, or ``settings=``): ``num-server-rounds``,
 ``seed``, ``scheme`` (iid / dirichlet / shards), ``alpha``, ``epochs``, ``batch-size``, ``lr``, ``mu``,
-``l2``, ``hidden`` ("32 16"), ``strategy``, ``trim-beta``, ``num-malicious``, ``malicious``
-("0 3": partition ids), ``attack`` (sign_flip / noise), ``attack-boost``, ``result-path``,
+``l2``, ``hidden`` ("32 16"), ``strategy`` (one name, or several — "fedavg median krum" — run one
+after the other from the same initial model in one session, see :func:`compare_flower_strategies`),
+``trim-beta``, ``num-malicious`` (f for Krum / Multi-Krum), ``malicious`` ("0 3" or "0,3":
+partition ids that attack), ``attack`` (sign_flip / noise, from
+:func:`~mlops_course.privacy.fl.attacks.untargeted_attack`, as in the numpy engine),
+``attack-boost``, ``result-path``,
 ``num-partitions`` (nodes per round; 0 = all connected) and ``fail-partition`` (a partition id
 whose ClientApp raises: used by the tests of failure handling; -1 = none).
 """
@@ -37,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from mlops_course._validation import check_int
-from mlops_course.privacy.fl.attacks import AttackContext, GaussianNoise, SignFlip
+from mlops_course.privacy.fl.attacks import AttackContext, untargeted_attack
 from mlops_course.privacy.fl.task import (
     TrainConfig,
     client_partitions,
@@ -49,8 +53,9 @@ from mlops_course.privacy.fl.task import (
     local_train,
 )
 
-__all__ = ["DEFAULT_SETTINGS", "STRATEGIES", "ClientFailureError", "FlowerHistory", "flower_environment",
-           "make_client_app", "make_server_app", "run_flower_simulation", "settings_for"]
+__all__ = ["DEFAULT_SETTINGS", "STRATEGIES", "ClientFailureError", "FlowerHistory", "compare_flower_strategies",
+           "flower_environment", "make_client_app", "make_server_app", "malicious_ids", "run_flower_simulation",
+           "settings_for", "strategy_names"]
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "num-server-rounds": 3, "seed": 0, "scheme": "iid", "alpha": 0.5, "epochs": 1, "batch-size": 16,
@@ -97,9 +102,35 @@ def settings_for(config: TrainConfig | None = None, **options: Any) -> dict[str,
         if name not in DEFAULT_SETTINGS:
             raise ValueError(f"unknown setting {key!r}; allowed: {sorted(DEFAULT_SETTINGS)}")
         out[name] = " ".join(str(v) for v in value) if isinstance(value, (list, tuple)) else value
-    if out["strategy"] not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {out['strategy']!r}")
+    strategy_names(out)
+    malicious_ids(out)
+    untargeted_attack(str(out["attack"]), float(out["attack-boost"]))
     return out
+
+
+def _names(value: Any) -> list[str]:
+    return str(value).replace(",", " ").split()
+
+
+def strategy_names(settings: Mapping[str, Any]) -> list[str]:
+    """The strategies named by the ``strategy`` setting ("median" or "fedavg median krum"), validated."""
+    names = _names(settings["strategy"])
+    bad = [n for n in names if n not in STRATEGIES]
+    if not names or bad or len(set(names)) < len(names):
+        raise ValueError(f"strategy must name one or more distinct strategies of {STRATEGIES}, "
+                         f"got {settings['strategy']!r}")
+    return names
+
+
+def malicious_ids(settings: Mapping[str, Any]) -> set[int]:
+    """Partition ids of the ``malicious`` setting ("0 3" or "0,3"; "" = none), validated as ints >= 0."""
+    try:
+        ids = {int(v) for v in _names(settings["malicious"])}
+    except ValueError:
+        raise ValueError(f"malicious must list partition ids like '0,3', got {settings['malicious']!r}") from None
+    if any(i < 0 for i in ids):
+        raise ValueError(f"malicious partition ids must be >= 0, got {settings['malicious']!r}")
+    return ids
 
 
 def _train_config(s: Mapping[str, Any]) -> TrainConfig:
@@ -140,7 +171,11 @@ def make_client_app(settings: Mapping[str, Any] | None = None):
 
     The node's ``partition-id`` / ``num-partitions`` (node config) pick its data; ``settings``
     (if given) override the run config. A malicious partition (``malicious`` setting) replaces
-    its update by the ``attack`` (sign flip or noise, scaled by ``attack-boost``).
+    its update by the ``attack`` (sign flip or noise, scaled by ``attack-boost``) built by
+    :func:`~mlops_course.privacy.fl.attacks.untargeted_attack` with the same
+    :class:`~mlops_course.privacy.fl.attacks.AttackContext` as the numpy engine gives it (its
+    honest update, rng ``client_rng(seed, round, id)``, weight share nᵢ/Σn: every node trains
+    every round), so Flower and the engine attack identically.
     """
     from flwr.app import Message, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
@@ -159,11 +194,11 @@ def make_client_app(settings: Mapping[str, Any] | None = None):
         params = _from_arrays(msg.content["arrays"])
         rng = client_rng(seed, server_round, pid)
         trained = local_train(params, data.X_train[idx], data.y_train[idx], _train_config(s), rng)
-        if str(pid) in str(s["malicious"]).split():
+        if pid in malicious_ids(s):
             honest = flatten(trained) - flatten(params)
-            attack = SignFlip(float(s["attack-boost"])) if s["attack"] == "sign_flip" else GaussianNoise(
-                float(s["attack-boost"]))
-            ctx = AttackContext(params, honest, pid, server_round, 1.0 / n, n, rng)
+            attack = untargeted_attack(str(s["attack"]), float(s["attack-boost"]))
+            counts = [p.size for p in _parts(seed, n, str(s["scheme"]), float(s["alpha"]))]
+            ctx = AttackContext(params, honest, pid, server_round, idx.size / sum(counts), n, rng)
             vec = flatten(params) + attack(ctx)
             sizes = np.cumsum([p.size for p in params])[:-1]
             trained = [v.reshape(p.shape) for v, p in zip(np.split(vec, sizes), params, strict=True)]
@@ -227,12 +262,12 @@ def _strict(base: type) -> type:
     return Strict
 
 
-def _strategy(s: Mapping[str, Any], n_nodes: int):
+def _strategy(s: Mapping[str, Any], n_nodes: int, name: str):
     from flwr.serverapp import strategy as fs
 
     common = {"fraction_train": 1.0, "fraction_evaluate": 0.0, "min_train_nodes": n_nodes,
               "min_evaluate_nodes": 0, "min_available_nodes": n_nodes}
-    name, f = str(s["strategy"]), int(s["num-malicious"])
+    f = int(s["num-malicious"])
     if name == "fedavg":
         return _strict(fs.FedAvg)(**common)
     if name == "fedprox":
@@ -257,8 +292,9 @@ def make_server_app(settings: Mapping[str, Any] | None = None,
     settings : mapping, optional
         Overrides of the run config (see module docstring).
     sink : callable, optional
-        Receives the :class:`FlowerHistory` (in-process runs). With a ``result-path`` setting the
-        history is also written there as JSON (separate-process runs: ``flwr run``, deployment).
+        Receives the :class:`FlowerHistory` of each strategy in turn (in-process runs). With a
+        ``result-path`` setting the history is also written there as JSON (separate-process runs:
+        ``flwr run``, deployment); with several strategies the JSON maps each name to its history.
     num_nodes : int, optional
         Nodes to wait for and train on every round (default: the ``num-partitions`` setting, else
         all nodes connected when the run starts).
@@ -276,27 +312,31 @@ def make_server_app(settings: Mapping[str, Any] | None = None,
         data = _data(seed)
         params0 = initial_params(data, _train_config(s), seed)
         like = [p.shape for p in params0]
-        hist: dict[str, list[Any]] = {"rounds": [], "loss": [], "accuracy": [], "weights": []}
+        names = strategy_names(s)
+        results: dict[str, FlowerHistory] = {}
+        for name in names:  # several strategies: one after the other, each from params0, same session
+            hist: dict[str, list[Any]] = {"rounds": [], "loss": [], "accuracy": [], "weights": []}
 
-        def central_eval(server_round: int, arrays) -> MetricRecord:  # noqa: ANN001
-            params = [a.reshape(shape) for a, shape in zip(_from_arrays(arrays), like, strict=True)]
-            loss, acc = evaluate(params, data.X_test, data.y_test)
-            hist["rounds"].append(server_round)
-            hist["loss"].append(loss)
-            hist["accuracy"].append(acc)
-            hist["weights"].append(flatten(params))
-            return MetricRecord({"loss": loss, "accuracy": acc})
+            def central_eval(server_round: int, arrays, hist=hist) -> MetricRecord:  # noqa: ANN001
+                params = [a.reshape(shape) for a, shape in zip(_from_arrays(arrays), like, strict=True)]
+                loss, acc = evaluate(params, data.X_test, data.y_test)
+                hist["rounds"].append(server_round)
+                hist["loss"].append(loss)
+                hist["accuracy"].append(acc)
+                hist["weights"].append(flatten(params))
+                return MetricRecord({"loss": loss, "accuracy": acc})
 
-        _strategy(s, n).start(grid=grid, initial_arrays=_to_arrays(params0),
-                              num_rounds=int(s["num-server-rounds"]), evaluate_fn=central_eval)
-        history = FlowerHistory(np.array(hist["rounds"]), np.array(hist["loss"]), np.array(hist["accuracy"]),
-                                hist["weights"], dict(s))
+            _strategy(s, n, name).start(grid=grid, initial_arrays=_to_arrays(params0),
+                                        num_rounds=int(s["num-server-rounds"]), evaluate_fn=central_eval)
+            results[name] = FlowerHistory(np.array(hist["rounds"]), np.array(hist["loss"]),
+                                          np.array(hist["accuracy"]), hist["weights"], {**s, "strategy": name})
+            if sink is not None:
+                sink(results[name])
         if s.get("result-path"):
             path = Path(str(s["result-path"]))
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(history.to_json()), encoding="utf-8")
-        if sink is not None:
-            sink(history)
+            out = results[names[0]].to_json() if len(names) == 1 else {k: h.to_json() for k, h in results.items()}
+            path.write_text(json.dumps(out), encoding="utf-8")
 
     return app
 
@@ -342,12 +382,87 @@ def run_flower_simulation(n_clients: int = 3, rounds: int = 2, *, config: TrainC
     ClientFailureError
         If any ClientApp fails in any round (the simulation is shut down first).
     ValueError
-        On bad arguments.
+        On bad arguments (several strategies: use :func:`compare_flower_strategies`).
     """
+    s = settings_for(config, num_server_rounds=rounds, **options)
+    if len(strategy_names(s)) > 1:
+        raise ValueError(f"run_flower_simulation runs one strategy, got {s['strategy']!r}; "
+                         "use compare_flower_strategies for several")
+    return _simulate(n_clients, rounds, s, num_cpus, verbose)[0]
+
+
+def compare_flower_strategies(n_clients: int = 5, rounds: int = 3,
+                              strategies: Iterable[str] = ("fedavg", "median", "krum"), *,
+                              config: TrainConfig | None = None, num_cpus: int = 2, verbose: bool = False,
+                              **options: Any) -> dict[str, FlowerHistory]:
+    """Run several Flower strategies one after the other in ONE simulation session.
+
+    The ServerApp trains with each strategy in turn for ``rounds`` rounds, every time from the
+    same initial model, so the engine starts once (its start-up dominates short runs). Client
+    behaviour (data, local training, ``malicious`` / ``attack``) is the same for every strategy
+    and round r uses ``client_rng(seed, r, id)`` as in the numpy engine, so each history equals
+    a separate :func:`run_flower_simulation` with that strategy.
+
+    Parameters
+    ----------
+    n_clients, rounds, config, num_cpus, verbose, **options
+        As in :func:`run_flower_simulation` (e.g. ``malicious=[0, 1]``, ``attack="sign_flip"``,
+        ``attack_boost=5.0``, ``num_malicious=2`` for Krum).
+    strategies : iterable of str
+        Distinct names from :data:`STRATEGIES` (Flower's FedAvg, FedProx, FedMedian,
+        FedTrimmedAvg, Krum, MultiKrum).
+
+    Returns
+    -------
+    dict of str to FlowerHistory
+        One history per strategy, in the order given.
+
+    Raises
+    ------
+    ClientFailureError
+        If any ClientApp fails in any round.
+    ValueError
+        On bad arguments (unknown or repeated strategy, bad malicious ids or attack).
+
+    Examples
+    --------
+    >>> runs = compare_flower_strategies(5, 3, ("fedavg", "median"), malicious=[0, 1])  # doctest: +SKIP
+    >>> runs["median"].accuracy[-1] > runs["fedavg"].accuracy[-1]  # doctest: +SKIP
+    True
+    """
+    strategies = list(strategies)
+    s = settings_for(config, num_server_rounds=rounds, strategy=strategies, **options)
+    return {h.settings["strategy"]: h for h in _simulate(n_clients, rounds, s, num_cpus, verbose)}
+
+
+def _shutdown_ray() -> None:
+    try:
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+    except ImportError:  # pragma: no cover - flwr[simulation] ships ray
+        pass
+
+
+def _ray_startup_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` (or an exception it chains) is Ray failing to start its local node."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if "timed out during startup" in str(exc) or "Timed out waiting for file" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _simulate(n_clients: int, rounds: int, s: dict[str, Any], num_cpus: int, verbose: bool) -> list[FlowerHistory]:
     n_clients = check_int("n_clients", n_clients, minimum=2)
     rounds = check_int("rounds", rounds, minimum=1)
     num_cpus = check_int("num_cpus", num_cpus, minimum=1)
-    s = settings_for(config, num_server_rounds=rounds, **options)
+    bad = sorted(i for i in malicious_ids(s) if i >= n_clients)
+    if bad:
+        raise ValueError(f"malicious partition ids must be in 0..{n_clients - 1}, got {bad}")
     os.environ.update(flower_environment())
     import warnings
 
@@ -360,22 +475,26 @@ def run_flower_simulation(n_clients: int = 3, rounds: int = 2, *, config: TrainC
     level = logger.level
     if not verbose:
         logger.setLevel(logging.ERROR)
+    backend = {"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
+               "init_args": {"num_cpus": num_cpus, "num_gpus": 0, "include_dashboard": False}}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            run_simulation(server_app=server, client_app=client, num_supernodes=n_clients,
-                           backend_config={"client_resources": {"num_cpus": 1, "num_gpus": 0.0},
-                                           "init_args": {"num_cpus": num_cpus, "num_gpus": 0,
-                                                         "include_dashboard": False}})
+        for attempt in range(2):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    run_simulation(server_app=server, client_app=client, num_supernodes=n_clients,
+                                   backend_config=backend)
+                break
+            except Exception as exc:  # noqa: BLE001 - only Ray's start-up failure is retried
+                # On a loaded machine Ray's raylet can miss its fixed 30 s start-up window ("The current
+                # node timed out during startup"): that is the engine failing to start, not a client
+                # failing in a round, so start it once more before giving up.
+                if attempt == 1 or box or not _ray_startup_failure(exc):
+                    raise
+                _shutdown_ray()
     finally:
         logger.setLevel(level)
-        try:
-            import ray
-
-            if ray.is_initialized():
-                ray.shutdown()
-        except ImportError:  # pragma: no cover - flwr[simulation] ships ray
-            pass
-    if not box:
+        _shutdown_ray()
+    if len(box) < len(strategy_names(s)):
         raise ClientFailureError("the Flower simulation ended without a result (see the log above)")
-    return box[0]
+    return box
