@@ -71,3 +71,35 @@ def test_bad_inputs(deep_ctx):
     public = ts.context_from(bfv_context(4096, 1032193).serialize(save_secret_key=False))
     with pytest.raises(ValueError, match="secret key"):
         noise_budget(public, None)
+
+
+def test_measure_ckks_parameters_security_against_the_he_standard():
+    from mlops_course.privacy.he.failures import measure_ckks_parameters
+
+    weak = measure_ckks_parameters(12, 40)  # 60+40+40+60 = 200 > 109 bits allowed at N = 4096
+    assert weak["bits"] == [60, 40, 40, 60] and not weak["secure"] and "error" not in weak
+    # published HomomorphicEncryption.org limit for N = 4096 (128-bit, classical): 109 bits
+    assert weak["limit_bits"] == 109
+    ok = measure_ckks_parameters(13, 30)  # 50+30+30+50 = 160 <= 218
+    assert ok["secure"] and ok["total_bits"] == 160
+    raw, debiased = ok["error"]["raw"], ok["error"]["debiased"]
+    assert raw.shape == (3,) and np.all(debiased <= raw + 1e-12)
+    assert debiased[-1] < 1e-3 and ok["ciphertext_bytes"] > 0 and ok["seconds_per_step"] > 0
+
+
+def test_measure_ckks_parameters_more_scale_bits_more_precision():
+    from mlops_course.privacy.he.failures import measure_ckks_parameters
+
+    coarse, fine = measure_ckks_parameters(13, 25), measure_ckks_parameters(13, 40)
+    assert fine["error"]["debiased"][-1] < coarse["error"]["debiased"][-1]
+
+
+@pytest.mark.parametrize("kwargs, exc", [({"log2_degree": 11, "scale_bits": 40}, ValueError),
+                                         ({"log2_degree": 13, "scale_bits": 60}, ValueError),
+                                         ({"log2_degree": 13.0, "scale_bits": 40}, TypeError),
+                                         ({"log2_degree": 13, "scale_bits": 40, "depth": 0}, ValueError)])
+def test_measure_ckks_parameters_bad_input(kwargs, exc):
+    from mlops_course.privacy.he.failures import measure_ckks_parameters
+
+    with pytest.raises(exc):
+        measure_ckks_parameters(**kwargs)

@@ -37,6 +37,7 @@ from mlops_course.privacy.he.failures import (
     bfv_noise_budgets,
     ckks_error_by_depth,
     exhaust_ckks_depth,
+    measure_ckks_parameters,
     noise_budget,
     rescale_factors,
 )
@@ -80,6 +81,6 @@ __all__ = [
     "ckks_encrypted_mean", "encrypted_variance", "encrypt_columns", "encrypted_logistic_scores",
     "plain_logistic_scores", "sigmoid_coefficients", "sigmoid_poly", "ciphertext_size",
     "DataOwner", "Server",
-    "ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget",
+    "ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "measure_ckks_parameters", "bfv_noise_budgets", "noise_budget",
     "tamper_add", "tamper_scale", "tag_ciphertext", "verify_ciphertext",
 ]

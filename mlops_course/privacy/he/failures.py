@@ -30,7 +30,8 @@ import tenseal as ts
 
 from mlops_course._validation import check_finite_array, check_int
 
-__all__ = ["ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget"]
+__all__ = ["ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget",
+           "measure_ckks_parameters"]
 
 
 def rescale_factors(context: ts.Context, depth: int) -> np.ndarray:
@@ -163,3 +164,66 @@ def bfv_noise_budgets(context: ts.Context, values: Sequence[int], steps: int) ->
         rows.append({"multiplications": k, "budget_bits": noise_budget(context, enc), "decrypted": got[:3],
                      "expected": exact[:3], "correct": got == exact})
     return rows
+
+
+def measure_ckks_parameters(log2_degree: int, scale_bits: int, depth: int = 2, slots: int = 64) -> dict[str, Any]:
+    """What a CKKS parameter choice costs: security, precision, ciphertext size and time per step.
+
+    The modulus chain is ``[first, scale_bits × depth, first]`` with ``first = min(scale_bits + 20, 60)``
+    (20 bits of integer room, SEAL's 60-bit prime limit). Security compares its total bits with the
+    HomomorphicEncryption.org 128-bit limit for ``N = 2^log2_degree`` (:data:`~.params.HE_STANDARD_128`);
+    an insecure set is *not* measured. Otherwise the errors of :func:`ckks_error_by_depth` on ``slots``
+    values ``x ∈ [−1, 1]`` times ``1.01^k`` are measured, with the wall time per multiplication step
+    and the size of one serialized ciphertext. Time varies by machine; do not print it in checked cells.
+
+    Parameters
+    ----------
+    log2_degree : int
+        ``log2 N``, 12 to 15.
+    scale_bits : int
+        Bits of the scale and of each middle prime, 20 to 59.
+    depth : int
+        Multiplications to measure (middle primes in the chain).
+    slots : int
+        Number of encrypted values.
+
+    Returns
+    -------
+    dict
+        ``n``, ``bits`` (the chain), ``total_bits``, ``limit_bits``, ``secure``; when secure also
+        ``error`` (the dict of :func:`ckks_error_by_depth`), ``seconds_per_step`` and ``ciphertext_bytes``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If an argument is out of range.
+
+    Examples
+    --------
+    >>> m = measure_ckks_parameters(12, 40)
+    >>> m["total_bits"], m["limit_bits"], m["secure"]
+    (200, 109, False)
+    """
+    import time
+    import warnings
+
+    from mlops_course.privacy.he.params import HE_STANDARD_128, ckks_context
+
+    log2_degree = check_int("log2_degree", log2_degree, minimum=12, maximum=15)
+    scale_bits = check_int("scale_bits", scale_bits, minimum=20, maximum=59)
+    depth = check_int("depth", depth, minimum=1, maximum=8)
+    slots = check_int("slots", slots, minimum=1, maximum=2**(log2_degree - 1))
+    n, first = 2**log2_degree, min(scale_bits + 20, 60)
+    bits = [first, *([scale_bits] * depth), first]
+    out: dict[str, Any] = {"n": n, "bits": bits, "total_bits": sum(bits), "limit_bits": HE_STANDARD_128[n]}
+    out["secure"] = out["total_bits"] <= out["limit_bits"]
+    if not out["secure"]:
+        return out
+    with warnings.catch_warnings():  # demo=True only admits a biased scale, never an insecure chain here
+        warnings.simplefilter("ignore")
+        ctx = ckks_context(n, bits, scale_bits, galois_keys=False, demo=True)
+    start = time.perf_counter()
+    out["error"] = ckks_error_by_depth(ctx, np.linspace(-1, 1, slots), np.full(slots, 1.01), depth=depth)
+    out["seconds_per_step"] = (time.perf_counter() - start) / depth
+    out["ciphertext_bytes"] = len(ts.ckks_vector(ctx, [1.0]).serialize())
+    return out
