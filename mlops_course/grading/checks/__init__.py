@@ -39,6 +39,8 @@ __all__ = [
     "Rng", "Property", "Check", "StudentError", "WorkerFailure", "BadResult", "Remote", "LocalRemote",
     "decode_value", "encode_args", "builtin_checks", "load_checks", "check_modules",
     "as_float", "as_array", "raises", "run_property",
+    "GRADING_KEY_ENV", "GRADING_KEY_FILE_ENV", "DEVELOPMENT_KEY", "grading_key", "key_is_secret",
+    "secret_seed", "secret_rng", "ManualQuestion", "builtin_manual",
 ]
 
 
@@ -154,6 +156,104 @@ class Remote(Protocol):
     def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any: ...
 
     def attr(self, handle: str, attr: str) -> Any: ...
+
+
+# --------------------------------------------------------------------------- secret inputs
+GRADING_KEY_ENV = "MLOPS_COURSE_GRADING_KEY"
+GRADING_KEY_FILE_ENV = "MLOPS_COURSE_GRADING_KEY_FILE"
+DEVELOPMENT_KEY = b"mlops-course public development key: hidden checks are NOT secret with it"
+
+
+def grading_key() -> bytes:
+    """The course's grading key: what makes hidden checks' inputs unknowable to students.
+
+    Read from ``$MLOPS_COURSE_GRADING_KEY`` (the key itself) or ``$MLOPS_COURSE_GRADING_KEY_FILE``
+    (a file holding it); without either, the public :data:`DEVELOPMENT_KEY` (hidden checks are then
+    reproducible from the public package, fine for development and tests, not for a real class).
+    The key is read in the harness only; the worker never sees it.
+
+    Raises
+    ------
+    ValueError
+        If the key file cannot be read or a key is empty.
+    """
+    import os
+
+    text = os.environ.get(GRADING_KEY_ENV)
+    if text is None and os.environ.get(GRADING_KEY_FILE_ENV):
+        path = Path(os.environ[GRADING_KEY_FILE_ENV])
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"{GRADING_KEY_FILE_ENV} must name a readable key file, got {str(path)!r}: {exc}") from exc
+    if text is None:
+        return DEVELOPMENT_KEY
+    if not text.strip():
+        raise ValueError(f"the grading key must be a non-empty string, got {text!r}")
+    return text.strip().encode("utf-8")
+
+
+def key_is_secret() -> bool:
+    """Whether a course key (not the public development key) is in use."""
+    return grading_key() != DEVELOPMENT_KEY
+
+
+def secret_seed(tag: str) -> int:
+    """A 63-bit seed for a hidden property, ``HMAC-SHA256(key, tag)``: unknowable without the key.
+
+    Hidden properties draw every input (data, parameters, the ``Rng`` seeds they pass to the
+    student's code) from ``secret_rng(tag)`` or ``Rng(secret_seed(tag))`` with a tag unique to
+    the property (``"07/dp-laplace/hidden-law"``), so a submission that replays answers recorded
+    from the public package cannot match them once an instructor sets a course key.
+
+    Examples
+    --------
+    >>> secret_seed("07/x") == secret_seed("07/x") != secret_seed("07/y")
+    True
+    """
+    import hashlib
+    import hmac
+
+    if not isinstance(tag, str) or not tag:
+        raise ValueError(f"tag must be a non-empty str, got {tag!r}")
+    digest = hmac.new(grading_key(), tag.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def secret_rng(tag: str) -> np.random.Generator:
+    """``numpy.random.default_rng(secret_seed(tag))``: the generator a hidden property draws inputs from."""
+    return np.random.default_rng(secret_seed(tag))
+
+
+@dataclass(frozen=True)
+class ManualQuestion:
+    """A written answer graded by a person (nbgrader's "manually graded answer").
+
+    The answer cell carries ``nbgrader: {solution: true, grade: true, grade_id, points}`` and no
+    automatic check; ``mlops-course grade`` reports it as "needs manual grading", and the rubric
+    lives in the solution notebook. Unit modules list them in ``MANUAL`` (trusted: a submission
+    cannot add points by editing cell metadata).
+
+    Parameters
+    ----------
+    grade_id : str
+        The answer cell's ``grade_id``.
+    points : float
+        Points a grader can award (> 0).
+    unit : str
+        The unit's file stem.
+    title : str
+        The question in a few words (shown in reports).
+    """
+
+    grade_id: str
+    points: float
+    unit: str
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.points, (int, float)) or isinstance(self.points, bool) or not self.points > 0:
+            raise ValueError(f"points must be a number > 0, got {self.points!r}")
 
 
 # --------------------------------------------------------------------------- plain data
@@ -418,6 +518,14 @@ def builtin_checks(unit: str) -> tuple[Check, ...]:
     if module is None:
         return ()
     return tuple(importlib.import_module(module).CHECKS)
+
+
+def builtin_manual(unit: str) -> tuple[ManualQuestion, ...]:
+    """The manually graded questions of a unit (its module's ``MANUAL``; empty if none)."""
+    module = check_modules().get(unit)
+    if module is None:
+        return ()
+    return tuple(getattr(importlib.import_module(module), "MANUAL", ()))
 
 
 def _load_folder(folder: Path) -> list[Check]:
