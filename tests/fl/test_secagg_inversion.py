@@ -73,6 +73,33 @@ def test_secure_sum_of_real_updates():
     assert set(seen) == {0, 2, 3, 4}
 
 
+def test_secure_sum_refuses_a_setting_whose_modular_sum_could_wrap():
+    # 300 clients x (2^24 - 1) = 5.03e9 >= 2^32: the old code returned -212 instead of 300.
+    with pytest.raises(ValueError, match="wrap"):
+        secure_sum(np.ones((300, 3)), 1.0, np.random.default_rng(1), bits=24)
+    # 257 is the first n for which 24 bits can wrap (256 * (2^24 - 1) < 2^32 <= 257 * (2^24 - 1)).
+    assert 256 * (2**24 - 1) < MODULUS <= 257 * (2**24 - 1)
+    with pytest.raises(ValueError, match="bits <= 23"):
+        secure_sum(np.ones((257, 1)), 1.0, np.random.default_rng(1), bits=24)
+
+
+def test_secure_sum_at_full_scale_is_exact():
+    # every client at +clip: each quantizes to 2^bits - 1, the sum must decode to n * clip exactly
+    total, _ = secure_sum(np.full((4, 3), 2.0), 2.0, np.random.default_rng(2), bits=24)
+    np.testing.assert_allclose(total, 8.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("dropped, match", [([7], r"\[0, 5\)"), ([-1], r"\[0, 5\)"), ([1, 1], "repeat")])
+def test_secure_sum_rejects_invalid_dropped_ids(dropped, match):
+    with pytest.raises(ValueError, match=match):
+        secure_sum(np.ones((5, 2)), 1.0, np.random.default_rng(3), dropped=dropped)
+
+
+def test_secure_sum_rejects_non_integer_dropped_ids():
+    with pytest.raises(TypeError, match="dropped"):
+        secure_sum(np.ones((5, 2)), 1.0, np.random.default_rng(3), dropped=[1.5])
+
+
 def test_too_many_dropouts_fail():
     protocol = SecureAggregation(4, 3, np.random.default_rng(6))
     received = {u: protocol.masked_input(u, np.zeros(3)) for u in (0, 1)}

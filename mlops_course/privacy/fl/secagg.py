@@ -245,12 +245,62 @@ def secure_sum(updates: Any, clip: float, rng: np.random.Generator, *, dropped: 
 
     Returns ``(sum over surviving clients, masked inputs the server saw)``; the sum equals the
     plain sum of the quantized survivors' updates, within n·c/(2^bits − 1) of the real sum.
+
+    The sum is computed modulo 2^32, so it is exact only if it cannot wrap: the largest
+    possible total n·(2^bits − 1) must be < 2^32. A setting that could wrap is refused
+    (lower ``bits`` or aggregate fewer clients per round) instead of returning a wrong sum.
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d)
+        One real-valued update per client.
+    clip : float
+        c > 0: each coordinate is clipped to [−c, c] before quantization.
+    rng : numpy.random.Generator
+        Source of the protocol's keys and seeds.
+    dropped : sequence of int, optional
+        Distinct client indices in [0, n) that send nothing this round.
+    threshold : int, optional
+        Shamir threshold t (default ⌊n/2⌋ + 1).
+    bits : int, optional
+        Quantization bits per coordinate, 1..24.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, dict)
+        The dequantized sum over the survivors and the masked inputs the server received.
+
+    Raises
+    ------
+    ValueError
+        If n·(2^bits − 1) >= 2^32 (the modular sum could wrap), if ``dropped`` holds an index
+        outside [0, n) or a repeated index, or if fewer than ``threshold`` clients survive.
+    TypeError
+        If a ``dropped`` entry is not an integer.
+
+    Examples
+    --------
+    >>> total, _ = secure_sum(np.ones((5, 2)), 1.0, np.random.default_rng(0), dropped=[4])
+    >>> np.round(total, 6).tolist()
+    [4.0, 4.0]
     """
     arr = check_finite_array("updates", updates, ndim=2)
     n = arr.shape[0]
+    bits = check_int("bits", bits, minimum=1, maximum=24)
+    levels = 2**bits - 1
+    if n * levels >= MODULUS:
+        raise ValueError(f"updates has n={n} clients and bits={bits}: the sum can reach n*(2^bits - 1) = "
+                         f"{n * levels} >= 2^32 and would wrap modulo 2^32; use bits <= "
+                         f"{int(np.floor(np.log2((MODULUS - 1) // n + 1)))} or fewer clients")
+    drop_list = [check_int("dropped", d) for d in dropped]
+    bad = [d for d in drop_list if not 0 <= d < n]
+    if bad:
+        raise ValueError(f"dropped must hold client indices in [0, {n}), got {bad}")
+    if len(set(drop_list)) != len(drop_list):
+        raise ValueError(f"dropped must not repeat an index, got {drop_list}")
     t = threshold if threshold is not None else n // 2 + 1
     protocol = SecureAggregation(n, t, rng)
-    drop = {int(d) for d in dropped}
+    drop = set(drop_list)
     received = {u: protocol.masked_input(u, quantize(arr[u], clip, bits)) for u in range(n) if u not in drop}
     total = protocol.unmask(received)
     return dequantize(total, len(received), clip, bits), received
