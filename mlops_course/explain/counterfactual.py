@@ -85,10 +85,17 @@ def _mask_and_scale(m: int, mutable: Any, scale: Any) -> tuple[np.ndarray, np.nd
 
 
 def linear_counterfactual(coef: Any, intercept: float, x: Any, *, target: float = 0.0, mutable: Any = None,
-                          scale: Any = None) -> Counterfactual:
-    """Closest point (weighted L2) on ``w·x' + b = target`` that changes only mutable features.
+                          scale: Any = None, margin: float = 0.0) -> Counterfactual:
+    """Closest point (weighted L2) on ``w·x' + b = t'`` that changes only mutable features.
 
-    Formula: ``x' = x + (t − w·x − b) · (s² ⊙ w_M) / Σ_{j∈M} s_j² w_j²``.
+    Formula: ``x' = x + (t' − w·x − b) · (s² ⊙ w_M) / Σ_{j∈M} s_j² w_j²`` with
+    ``t' = t + margin · sign(t − w·x − b)``: the landing value lies ``margin`` *beyond* the target,
+    on the far side from ``x``.
+
+    Why a margin: with ``margin=0`` the point lands exactly on the boundary, where rounding decides
+    the side (``w·x' + b`` is ``t`` only up to ~1e-16), so ``predict(x') ≥ 0.5`` holds for roughly
+    half of the applicants — the "advice" does not change the decision. A margin ``m > 0`` guarantees
+    ``w·x' + b − t`` has the sign of the move and magnitude ``m`` (up to rounding far below ``m``).
 
     Guarantee: the unique minimiser of ``‖(x' − x)/s‖₂`` subject to ``w·x' + b = t`` and
     ``x'_j = x_j`` for immutable ``j``; its distance is ``|t − w·x − b| / ‖s ⊙ w_M‖₂``.
@@ -107,23 +114,28 @@ def linear_counterfactual(coef: Any, intercept: float, x: Any, *, target: float 
         Features allowed to change (default: all).
     scale : array_like, shape (M,), optional
         Per-feature scale ``s_j > 0`` (default 1).
+    margin : float
+        ``m >= 0``: land ``m`` past the target on the far side from ``x`` (default 0: on the
+        boundary itself; use e.g. ``0.1`` log-odds so the decision really flips).
 
     Returns
     -------
     Counterfactual
-        ``prediction`` is the linear predictor at ``x'`` (= ``target``).
+        ``prediction`` is the linear predictor at ``x'`` (= ``t'``).
 
     Raises
     ------
     ValueError, TypeError
-        NaN/inf, mismatched shapes, no mutable feature, or mutable features that all have zero
-        weight (no change of them can move the decision).
+        NaN/inf, mismatched shapes, no mutable feature, mutable features that all have zero
+        weight (no change of them can move the decision), or a negative ``margin``.
 
     Examples
     --------
     >>> cf = linear_counterfactual([1.0, 1.0], -1.0, [0.0, 0.0], mutable=[1])
     >>> cf.x_cf.tolist(), cf.distance
     ([0.0, 1.0], 1.0)
+    >>> linear_counterfactual([1.0, 1.0], -1.0, [0.0, 0.0], mutable=[1], margin=0.5).x_cf.tolist()
+    [0.0, 1.5]
     """
     w = check_finite_array("coef", coef, ndim=1)
     x = check_finite_array("x", x, ndim=1)
@@ -131,12 +143,16 @@ def linear_counterfactual(coef: Any, intercept: float, x: Any, *, target: float 
         raise ValueError(f"x must have the same length as coef ({w.size}), got shape {x.shape}")
     b = float(check_finite_array("intercept", intercept, ndim=0))
     t = float(check_finite_array("target", target, ndim=0))
+    m = float(check_finite_array("margin", margin, ndim=0))
+    if m < 0:
+        raise ValueError(f"margin must be >= 0 (a distance past the target), got {margin!r}")
     mask, s = _mask_and_scale(w.size, mutable, scale)
     wm = np.where(mask, w, 0.0)
     denom = float(np.sum((s * wm) ** 2))
     if denom == 0.0:
         raise ValueError("the mutable features all have zero weight: no counterfactual can change the decision")
     gap = t - float(w @ x) - b
+    gap += m * np.sign(gap)  # land `margin` beyond the target, on the far side from x
     x_cf = x + gap * s**2 * wm / denom
     return Counterfactual(x=x, x_cf=x_cf, distance=float(abs(gap) / np.sqrt(denom)), prediction=float(w @ x_cf + b))
 

@@ -31,6 +31,32 @@ def test_linear_closed_form_matches_slsqp(mutable):
     np.testing.assert_array_equal(cf.x_cf[~free], x[~free])  # immutable features untouched
 
 
+def test_margin_lands_past_the_boundary_and_flips_every_decision():
+    """With margin m the linear predictor lands at t ± m on the far side, so the decision flips for every x;
+    on the boundary itself (m = 0) rounding decides the side, which is why notebook 06 uses a margin."""
+    rng = np.random.default_rng(7)
+    w, b, t, m = rng.normal(size=5), 0.2, 0.0, 0.1
+    X = rng.normal(scale=3.0, size=(500, 5))
+    before = X @ w + b
+    after = np.array([linear_counterfactual(w, b, x, target=t, margin=m, mutable=[0, 1, 3]).prediction for x in X])
+    np.testing.assert_allclose(after, t - m * np.sign(before - t), atol=1e-12)  # independent: t ∓ m by side
+    assert np.all(np.sign(after - t) == -np.sign(before - t))  # every decision flips
+    # the margin point is the boundary point moved further along the same direction (distance grows by m/‖s⊙w_M‖)
+    on, past = (linear_counterfactual(w, b, X[0], target=t, margin=mm, mutable=[0, 1, 3]) for mm in (0.0, m))
+    assert past.distance - on.distance == pytest.approx(m / np.linalg.norm(w[[0, 1, 3]]), rel=1e-9)
+
+
+def test_margin_flips_all_refused_applicants_of_a_logistic_model(cancer, logistic):
+    X, _ = cancer
+    model, f = logistic
+    w, b = model.coef_[0], float(model.intercept_[0])
+    refused = X[f(X) < 0.5]
+    assert len(refused) > 20
+    flipped = [f(linear_counterfactual(w, b, x, margin=0.1, mutable=[0, 2, 4], scale=X.std(axis=0)).x_cf[None])[0]
+               >= 0.5 for x in refused]
+    assert all(flipped)
+
+
 def test_growing_spheres_is_near_optimal_on_a_logistic_model(cancer, logistic):
     X, _ = cancer
     model, f = logistic
@@ -65,6 +91,8 @@ def test_bad_input():
         linear_counterfactual([1.0, 1.0], 0.0, [0.0, 0.0], scale=[1.0, 0.0])
     with pytest.raises(ValueError, match="mutable"):
         linear_counterfactual([1.0, 1.0], 0.0, [0.0, 0.0], mutable=[5])
+    with pytest.raises(ValueError, match="margin must be >= 0.*-0.1"):
+        linear_counterfactual([1.0, 1.0], 0.0, [0.0, 0.0], margin=-0.1)
     f = lambda Z: Z[:, 0]  # noqa: E731
     with pytest.raises(ValueError, match="step"):
         growing_spheres(f, [0.0], rng=0, step=0.0)
