@@ -100,9 +100,9 @@ def test_clip_by_norm():
 
 
 def test_get_aggregator_names():
-    u = np.arange(12.0).reshape(4, 3)
+    u = np.arange(15.0).reshape(5, 3)  # 5 > 2*1 + 2: Krum's default f=1 is in range
     for name in ("fedavg", "median", "trimmed_mean", "krum", "multi_krum", "norm_clip"):
-        assert get_aggregator(name)(u, np.ones(4)).shape == (3,)
+        assert get_aggregator(name)(u, np.ones(5)).shape == (3,)
     with pytest.raises(ValueError, match="aggregator"):
         get_aggregator("mean")
 
@@ -131,3 +131,23 @@ def test_bad_weights_and_parameters():
         krum(u, 3)
     with pytest.raises(ValueError, match="max_norm"):
         norm_clipped_mean(u, 0.0)
+
+
+@pytest.mark.parametrize("n, f", [(6, 3), (6, 2), (4, 1), (3, 1), (2, 0)])
+def test_krum_refuses_n_at_most_2f_plus_2(n, f):
+    # Blanchard et al. 2017, Prop. 1 needs n > 2f + 2; krum(n=6, f=3) used to return an update
+    u = np.random.default_rng(0).normal(size=(n, 4))
+    assert n <= 2 * f + 2
+    with pytest.raises(ValueError, match=r"n > 2\*n_malicious \+ 2"):
+        krum(u, f)
+    with pytest.raises(ValueError, match=r"n > 2\*n_malicious \+ 2"):
+        multi_krum(u, f, 1)
+    with pytest.raises(ValueError, match="n > 2"):
+        get_aggregator("krum", n_malicious=f)(u, np.ones(n))
+
+
+@pytest.mark.parametrize("n, f", [(7, 2), (5, 1), (3, 0)])
+def test_krum_accepts_the_smallest_n_above_2f_plus_2(n, f):
+    u = np.random.default_rng(0).normal(size=(n, 4))
+    assert n == 2 * f + 3
+    assert krum(u, f).shape == (4,)

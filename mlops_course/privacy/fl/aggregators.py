@@ -141,15 +141,38 @@ def krum(updates: Any, n_malicious: int) -> np.ndarray:
     """Krum (Blanchard et al. 2017): the single update with the smallest :func:`krum_scores`.
 
     Guarantee (Blanchard et al., Prop. 1): with n > 2f + 2 the choice stays close to the honest
-    mean even if f updates are arbitrary.
+    mean even if f updates are arbitrary. Outside that range there is no guarantee, so the
+    setting is refused.
+
+    Raises
+    ------
+    ValueError
+        If n <= 2f + 2 (n updates, f = ``n_malicious``), e.g. n = 6, f = 3.
     """
     arr, _ = check_updates(updates)
+    _check_krum_range(arr.shape[0], n_malicious)
     return arr[int(np.argmin(krum_scores(arr, n_malicious)))].copy()
 
 
+def _check_krum_range(n: int, n_malicious: int) -> int:
+    """Krum's precondition n > 2f + 2 (Blanchard et al. 2017, Prop. 1), as a clear error."""
+    f = check_int("n_malicious", n_malicious, minimum=0, maximum=n - 1)
+    if n <= 2 * f + 2:
+        raise ValueError(f"Krum needs n > 2*n_malicious + 2, got n={n} updates and n_malicious={f} "
+                         f"(2f + 2 = {2 * f + 2}); use n_malicious <= {(n - 3) // 2} or more clients")
+    return f
+
+
 def multi_krum(updates: Any, n_malicious: int, n_selected: int, weights: Any = None) -> np.ndarray:
-    """Multi-Krum: FedAvg of the ``n_selected`` updates with the smallest Krum scores."""
+    """Multi-Krum: FedAvg of the ``n_selected`` updates with the smallest Krum scores.
+
+    Raises
+    ------
+    ValueError
+        If n <= 2f + 2 (Krum's precondition, see :func:`krum`) or ``n_selected`` is not in [1, n].
+    """
     arr, w = check_updates(updates, weights)
+    _check_krum_range(arr.shape[0], n_malicious)
     m = check_int("n_selected", n_selected, minimum=1, maximum=arr.shape[0])
     best = np.argsort(krum_scores(arr, n_malicious), kind="stable")[:m]
     return fedavg(arr[best], None if w is None else w[best])
