@@ -194,3 +194,24 @@ def test_dpfedavg_bad_inputs():
         DPFedAvg(1.0, -1.0, 5.0)
     with pytest.raises(ValueError, match="stacked"):
         DPFedAvg(1.0, 1.0, 5.0).aggregate(np.zeros(3), np.random.default_rng(0))
+
+
+def test_dpfedavg_warns_when_the_run_breaks_its_accounting_assumptions(data):
+    import warnings
+
+    from mlops_course.privacy.fl.dpfedavg import AccountingAssumptionWarning
+
+    dp = DPFedAvg(1.0, 1.0, 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Poisson at q with divisor qN = 0.3 * 10: no warning
+        assert dp.check_sampling(10, 0.3, "poisson") is True
+    with pytest.warns(AccountingAssumptionWarning, match="Poisson"):
+        assert dp.check_sampling(10, 0.3, "fixed") is False
+    with pytest.warns(AccountingAssumptionWarning, match="q\\*N"):
+        assert dp.check_sampling(20, 0.3, "poisson") is False
+    with pytest.raises(ValueError, match="sampling"):
+        dp.check_sampling(10, 0.3, "random")
+    # the engine runs the check: a fixed-size sample with DP-FedAvg now warns
+    parts = client_partitions(data, 10, "iid", seed=0)
+    with pytest.warns(AccountingAssumptionWarning, match="Poisson"):
+        run_federated(data, parts, rounds=1, config=CFG, fraction=0.3, sampling="fixed", dp=dp)

@@ -24,6 +24,8 @@ Models", ICLR 2018 (Algorithm 1, DP-FedAvg with the fixed-denominator estimator)
 """
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +43,11 @@ from mlops_course._validation import (
 from mlops_course.privacy.dp.accountant import PrivacyAccountant
 from mlops_course.privacy.dp.dpsgd import calibrate_noise_multiplier, dpsgd_epsilon
 
-__all__ = ["clip_update", "DPFedAvg", "dpfedavg_epsilon", "dpfedavg_noise_multiplier", "charge_rounds"]
+__all__ = ["AccountingAssumptionWarning", "clip_update", "DPFedAvg", "dpfedavg_epsilon", "dpfedavg_noise_multiplier", "charge_rounds"]
+
+
+class AccountingAssumptionWarning(UserWarning):
+    """The run breaks an assumption of the DP-FedAvg accounting (Poisson sampling at rate q, divisor qN)."""
 
 
 def clip_update(update: Any, clip_norm: float) -> np.ndarray:
@@ -97,6 +103,52 @@ class DPFedAvg:
     def noise_std(self) -> float:
         """Standard deviation of the noise on the averaged update: z C / (qN)."""
         return self.noise_multiplier * self.clip_norm / self.expected_clients
+
+    def check_sampling(self, n_clients: int, sampling_rate: float, sampling: str = "poisson") -> bool:
+        """Warn when a run does not match what :func:`dpfedavg_epsilon` assumes; True if it matches.
+
+        The ε of :func:`dpfedavg_epsilon` is that of the *Poisson*-subsampled Gaussian mechanism
+        (each of the N clients joins a round independently with probability q) with the
+        fixed denominator qN. With a fixed-size sample (``sampling="fixed"``) or a divisor
+        ``expected_clients`` ≠ qN that ε is not the guarantee of the run (the noise scale on the
+        average and the amplification argument both change), so an
+        :class:`AccountingAssumptionWarning` is issued.
+
+        Parameters
+        ----------
+        n_clients : int
+            N >= 1, the number of clients that may be sampled.
+        sampling_rate : float
+            q in (0, 1], the per-round sampling probability.
+        sampling : {"poisson", "fixed"}
+            How clients are drawn each round.
+
+        Returns
+        -------
+        bool
+            True when the run is Poisson-sampled with ``expected_clients`` = qN.
+
+        Raises
+        ------
+        ValueError
+            If ``sampling`` is not "poisson" or "fixed", or N or q is out of range.
+        """
+        n = check_int("n_clients", n_clients, minimum=1)
+        q = check_probability("sampling_rate", sampling_rate, open_high=False)
+        if sampling not in ("poisson", "fixed"):
+            raise ValueError(f"sampling must be 'poisson' or 'fixed', got {sampling!r}")
+        ok = True
+        if sampling != "poisson":
+            warnings.warn(f"DP-FedAvg with sampling={sampling!r}: its epsilon (dpfedavg_epsilon) assumes "
+                          "Poisson sampling of clients; use sampling='poisson' for the stated guarantee",
+                          AccountingAssumptionWarning, stacklevel=2)
+            ok = False
+        if not math.isclose(self.expected_clients, q * n, rel_tol=1e-9):
+            warnings.warn(f"DP-FedAvg expected_clients={self.expected_clients:g} differs from q*N = "
+                          f"{q:g}*{n} = {q * n:g}: the accounting assumes the divisor qN",
+                          AccountingAssumptionWarning, stacklevel=2)
+            ok = False
+        return ok
 
     def aggregate(self, updates: Any, rng: np.random.Generator) -> np.ndarray:
         """(Σ clip(Δᵢ) + N(0, z²C² I)) / (qN) for updates of shape (n_clients, d) (n may be 0)."""

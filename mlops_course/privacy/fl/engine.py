@@ -158,6 +158,8 @@ def run_federated(
         raise ValueError(f"malicious ids must be in 0..{n_clients - 1}, got {bad}")
     if malicious and attack is None:
         raise ValueError("malicious clients need an attack (see mlops_course.privacy.fl.attacks)")
+    if dp is not None:  # warns when the run breaks DP-FedAvg's accounting assumptions (Poisson, qN)
+        dp.check_sampling(n_clients, fraction, sampling)
     config = config or TrainConfig()
     agg = get_aggregator(aggregator) if isinstance(aggregator, str) else aggregator
     evil = {int(m) for m in malicious}
