@@ -204,34 +204,108 @@ def malicious_pickle(marker: str | Path, text: str = "code ran while loading the
     return pickle.dumps(payload, protocol=4)
 
 
+_MARK = object()  # a MARK on the simulated pickle stack
+_STRING_OPS = frozenset({"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "SHORT_BINUNICODE",
+                         "BINUNICODE", "BINUNICODE8"})
+
+
 def scan_pickle(data: bytes) -> list[str]:
     """The globals (``"module name"``) a pickle imports, found by reading its opcodes (no execution).
 
-    Handles ``GLOBAL`` and ``STACK_GLOBAL`` (with memoised strings). A scanner is a heuristic:
+    Every opcode that makes the unpickler import a callable is reported:
+
+    - ``GLOBAL`` (protocols 0-3) and ``INST`` (protocol 0, import *and* call) carry
+      ``module name`` in their argument;
+    - ``STACK_GLOBAL`` (protocol 4+) takes module and name from the stack: the scanner simulates
+      the unpickler's stack (with each opcode's stack effect from :mod:`pickletools`, including
+      ``MARK``/``POP_MARK``, ``DUP`` and the memo ``PUT``/``GET``/``MEMOIZE``), so strings fetched
+      from the memo are resolved; operands it cannot resolve are reported as ``?``;
+    - ``EXT1``/``EXT2``/``EXT4`` import through the :mod:`copyreg` extension registry: reported as
+      the registered ``module name``, or ``copyreg-extension <code>`` when unregistered.
+
+    ``REDUCE``, ``OBJ``, ``NEWOBJ``, ``NEWOBJ_EX`` and ``BUILD`` *call* what is on the stack; the
+    callables they can reach come only from the opcodes above (or from ``PERSID``/``BINPERSID``,
+    reported as ``persistent-id``, which a plain ``pickle.loads`` refuses), so an empty result
+    means no import and no call of anything but built-in containers. A scanner is a heuristic:
     it tells you what a file *would* import; the safe fix is not to unpickle untrusted files.
+
+    Parameters
+    ----------
+    data : bytes
+        The pickle.
+
+    Returns
+    -------
+    list of str
+        Distinct ``"module name"`` entries in order of first appearance.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not bytes.
+    ValueError
+        If ``data`` is not a well-formed pickle opcode stream.
+
+    Examples
+    --------
+    >>> scan_pickle(b"(S'x'\\nibuiltins\\nprint\\n.")
+    ['builtins print']
     """
+    import copyreg
+
     data = _check_bytes("data", data)
     found: list[str] = []
-    values: list[Any] = []
+    stack: list[Any] = []
     memo: dict[int, Any] = {}
-    for op, arg, _ in pickletools.genops(io.BytesIO(data)):
-        if op.name == "GLOBAL":
-            found.append(str(arg).replace("\n", " ").strip())
-            values.append(None)
-        elif op.name == "STACK_GLOBAL":
-            module, name = (values[-2], values[-1]) if len(values) >= 2 else (None, None)
-            found.append(f"{module} {name}")
-            values.append(None)
-        elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-            values.append(arg)
-        elif op.name == "MEMOIZE":
-            memo[len(memo)] = values[-1] if values else None
-        elif op.name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[int(arg)] = values[-1] if values else None
-        elif op.name in ("BINGET", "LONG_BINGET", "GET"):
-            values.append(memo.get(int(arg)))
-        else:
-            values.append(None)
+
+    def pop() -> Any:
+        return stack.pop() if stack else None
+
+    try:
+        for op, arg, _ in pickletools.genops(io.BytesIO(data)):
+            name = op.name
+            before = [x.name for x in op.stack_before]
+            top = stack[-1] if stack else None
+            if name in ("GLOBAL", "INST"):
+                found.append(" ".join(str(arg).split()))
+            elif name == "STACK_GLOBAL":
+                module, attr = (stack[-2] if len(stack) >= 2 else None), top
+                found.append(f"{module if isinstance(module, str) else '?'} {attr if isinstance(attr, str) else '?'}")
+            elif name in ("EXT1", "EXT2", "EXT4"):
+                pair = copyreg._inverted_registry.get(int(arg))  # type: ignore[attr-defined]
+                found.append(f"{pair[0]} {pair[1]}" if pair else f"copyreg-extension {int(arg)}")
+            elif name in ("PERSID", "BINPERSID"):
+                found.append("persistent-id ?")
+            if name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                memo[int(arg)] = top
+                continue
+            if name == "MEMOIZE":
+                memo[len(memo)] = top
+                continue
+            if name == "DUP":
+                stack.append(top)
+                continue
+            if name in ("GET", "BINGET", "LONG_BINGET"):
+                stack.append(memo.get(int(arg)))
+                continue
+            # generic stack effect: pop what the opcode consumes, push what it produces
+            if "mark" in before:
+                while stack and stack[-1] is not _MARK:
+                    stack.pop()
+                pop()  # the mark itself
+                for _ in range(before.index("mark")):
+                    pop()
+            else:
+                for _ in before:
+                    pop()
+            if name in _STRING_OPS:
+                stack.append(arg if isinstance(arg, str) else None)
+            elif name == "MARK":
+                stack.append(_MARK)
+            else:
+                stack.extend([None] * len(op.stack_after))
+    except ValueError as exc:
+        raise ValueError(f"data is not a valid pickle: {exc}") from exc
     return list(dict.fromkeys(found))
 
 
