@@ -105,6 +105,17 @@ def test_derive_key_matches_hashlib_scrypt():
     assert derive_key("correct horse battery staple", salt, n=2**10) == want
 
 
+def test_derive_key_default_cost_meets_owasp_guidance():
+    # OWASP Password Storage Cheat Sheet: scrypt with N >= 2^17, r = 8, p = 1 (the old default was 2^14)
+    import inspect
+
+    default_n = inspect.signature(derive_key).parameters["n"].default
+    assert default_n >= 2**17
+    salt = bytes(range(16))
+    want = hashlib.scrypt(b"pw", salt=salt, n=2**17, r=8, p=1, dklen=32, maxmem=2**28)
+    assert derive_key("pw", salt) == want  # the default really runs at N = 2^17
+
+
 def test_envelope_encryption():
     kek, data_key = derive_key("pass phrase", b"s" * 16, n=2**10), generate_key()
     wrapped = wrap_key(data_key, kek, "kek-2025")
