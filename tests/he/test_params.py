@@ -123,3 +123,32 @@ def test_bad_inputs():
         bfv_context(8192, 65536)
     with pytest.raises(ValueError):
         plan_ckks(-1)
+
+
+@pytest.mark.parametrize("t", [16385, 3 * 16384 + 1, 5 * 16384 + 1])
+def test_bfv_context_refuses_a_composite_plain_modulus(t):
+    # each is ≡ 1 mod 2N = 16384 (so the old congruence-only check accepted it) but composite
+    assert (t - 1) % 16384 == 0
+    assert any(t % p == 0 for p in range(2, int(t**0.5) + 1))  # trial division: composite
+    with pytest.raises(ValueError, match="not prime"):
+        bfv_context(8192, t)
+
+
+def test_bfv_context_accepts_a_batching_prime():
+    ctx = bfv_context(8192, 65537)  # 65537 = 4·16384 + 1 is prime
+    assert ctx is not None
+
+
+def test_is_prime_against_gmpy2_and_strong_pseudoprimes():
+    gmpy2 = pytest.importorskip("gmpy2")
+    from mlops_course.privacy.he.params import _is_prime
+
+    assert [n for n in range(20_000) if _is_prime(n)] == [n for n in range(20_000) if gmpy2.is_prime(n)]
+    rng = np.random.default_rng(0)
+    for n in rng.integers(2**40, 2**62, size=2000).tolist():
+        assert _is_prime(n) == bool(gmpy2.is_prime(n))
+    # strong pseudoprimes to many small bases (OEIS A014233), Carmichael numbers, and real SEAL moduli
+    for n in (3215031751, 2152302898747, 3474749660383, 341550071728321, 3825123056546413051, 561, 41041):
+        assert not _is_prime(n)
+    for n in (1032193, 65537, 786433, 2**61 - 1):
+        assert _is_prime(n)
