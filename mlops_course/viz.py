@@ -3,10 +3,10 @@
 Three small tools keep every notebook figure and table consistent:
 
 * :func:`titled` / :func:`plot_lines` - every figure has a title and axis labels;
-* :func:`interactive_plot` - a figure with sliders that *degrades*: it always shows a static
-  figure drawn at the slider defaults (so a headless ``nbval``/``nbconvert`` run and a reader of
-  the rendered notebook see the result) and, in a live Jupyter kernel with ipywidgets 8, adds
-  sliders wired with :func:`ipywidgets.interactive_output` that redraw the figure;
+* :func:`interactive_plot` - the course's one widget pattern: a single figure that its sliders
+  redraw in place (an ``ipywidgets.Image`` whose PNG is replaced), stored with the default figure
+  as ``image/png`` beside the widget view, so a reader without a kernel (JupyterLab before
+  running, GitHub, nbconvert HTML, the slide decks) sees the figure and never a widget repr;
 * :func:`table` - a table that renders as Markdown in Jupyter and as aligned text elsewhere.
 
 Slider specs are compact: ``epsilon=(1.0, 0.01, 10.0, "log")`` is a log-scale slider
@@ -24,9 +24,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Slider", "as_slider", "titled", "plot_lines", "render", "interactive_plot", "InteractivePlot",
-           "Table", "table", "widgets_available"]
-
-
+           "figure_png", "Table", "table", "widgets_available", "WIDGET_MIME"]
 
 def _check_text(name: str, value: Any) -> str:
     if not isinstance(value, str):
@@ -311,25 +309,98 @@ def widgets_available() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-@dataclass(frozen=True)
+#: MIME type of a Jupyter widget view (what JupyterLab renders as live widgets)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def figure_png(fig: Any) -> bytes:
+    """The PNG bytes of a figure at its own size and dpi (no tight bounding box, so a redraw keeps the
+    image's pixel size and the slider never makes the picture jump).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    bytes
+        A PNG file.
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib Figure.
+    """
+    import io
+
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def _check_limits(name: str, value: Any, ncols: int) -> list[tuple[float, float] | None]:
+    """``None``, one ``(low, high)`` pair for every panel, or one pair (or ``None``) per panel."""
+    def pair(item: Any, where: str) -> tuple[float, float] | None:
+        if item is None:
+            return None
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            raise ValueError(f"{where} must be a (low, high) pair or None, got {item!r}")
+        low, high = _check_real(where, item[0]), _check_real(where, item[1])
+        if not low < high:
+            raise ValueError(f"{where} must have low < high, got {item!r}")
+        return (low, high)
+
+    if value is None:
+        return [None] * ncols
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a (low, high) pair, a list of {ncols} pairs/None, or None, "
+                        f"got {type(value).__name__} {value!r}")
+    if len(value) == 2 and all(isinstance(v, numbers.Real) for v in value):
+        return [pair(value, name)] * ncols
+    if len(value) != ncols:
+        raise ValueError(f"{name} must be one (low, high) pair or a list of ncols={ncols} pairs/None, got {value!r}")
+    return [pair(v, f"{name}[{i}]") for i, v in enumerate(value)]
+
+
+@dataclass
 class InteractivePlot:
-    """What :func:`interactive_plot` built: the static figure and (live kernels only) the widgets."""
+    """What :func:`interactive_plot` built.
+
+    ``figure`` is the figure currently shown (the default one until a slider moves);
+    ``controls`` (slider name -> slider widget), ``image`` (the ``ipywidgets.Image`` the sliders
+    redraw in place) and ``box`` (sliders + image) exist only when the plot was shown in a live kernel.
+    ``error`` holds the message of the last failed redraw (also shown under the figure).
+    """
 
     figure: Any
     defaults: dict[str, Any]
     controls: dict[str, Any] | None = None
-    output: Any = None
+    image: Any = None
+    box: Any = None
+    error: str = ""
+
+    @property
+    def output(self) -> Any:
+        """The widget the sliders redraw (the ``Image``); kept under the older name."""
+        return self.image
 
 
 def interactive_plot(draw: Callable[..., Any], /, *, ncols: int = 1, figsize: tuple[float, float] | None = None,
-                     show: bool = True, **sliders: Any) -> InteractivePlot:
-    """A figure with sliders that degrades to a static figure.
+                     xlim: Any = None, ylim: Any = None, show: bool = True, **sliders: Any) -> InteractivePlot:
+    """One figure with sliders that redraw it in place, and a static picture without a kernel.
 
-    ``draw(axes, **values)`` is called once with the slider defaults; that figure is displayed as
-    an ordinary output (visible headless and in the rendered notebook). In a live Jupyter kernel
-    the sliders are displayed below it, wired with :func:`ipywidgets.interactive_output`: moving a
-    slider redraws the figure below the sliders with the new values (the static figure keeps
-    showing the defaults for comparison).
+    The course's single widget pattern. ``draw(axes, **values)`` is called with the slider
+    defaults and the figure is turned into a PNG. In a live Jupyter kernel the cell shows **one**
+    output: the sliders above an ``ipywidgets.Image`` holding that PNG; moving a slider calls
+    ``draw`` again and replaces the image's bytes, so the visible figure changes where it is (no
+    second figure appears below). The same output also carries the PNG as ``image/png``: where no
+    widget can render (a notebook opened without running it, GitHub, ``nbconvert`` HTML, the
+    ``mlops-course slides`` decks; widget state is never stored) the reader sees the default
+    figure, never the widget's text repr. Outside a kernel only the figure is displayed.
 
     Parameters
     ----------
@@ -340,8 +411,12 @@ def interactive_plot(draw: Callable[..., Any], /, *, ncols: int = 1, figsize: tu
         Number of side-by-side panels.
     figsize : (float, float), optional
         Figure size in inches (default: course default, widened for several panels).
+    xlim, ylim : (float, float) or list of (float, float) or None, optional
+        Fixed axis limits applied after every ``draw``: one ``(low, high)`` pair for every panel,
+        or one pair (or ``None`` = automatic) per panel. Fixed axes let a slider's effect show as a
+        change of shape (noise that widens as ε falls) instead of being rescaled away.
     show : bool
-        Display the figure (and widgets). ``False`` only builds them (used by tests).
+        Display the figure (and widgets). ``False`` only builds the figure (used by tests).
     **sliders : Slider or tuple
         One slider per keyword argument of ``draw``, in a compact spec accepted by
         :func:`as_slider`, e.g. ``epsilon=(1.0, 0.01, 10.0, "log")``.
@@ -349,54 +424,81 @@ def interactive_plot(draw: Callable[..., Any], /, *, ncols: int = 1, figsize: tu
     Returns
     -------
     InteractivePlot
-        The static figure, the default values and (in a live kernel) the slider widgets and the
-        output widget. Assign it (``_ = interactive_plot(...)``) so the cell prints no repr.
+        The figure, the default values and (in a live kernel) the widgets. Assign it
+        (``_ = interactive_plot(...)``) so the cell prints no repr.
 
     Raises
     ------
     TypeError
-        If ``draw`` is not callable or a spec has the wrong type.
+        If ``draw`` is not callable or a spec or limit has the wrong type.
     ValueError
-        If no slider is given or a spec is invalid (slider names cannot be ``ncols``, ``figsize``
-        or ``show``: those are options of this function).
+        If no slider is given or a spec or limit is invalid (slider names cannot be ``ncols``,
+        ``figsize``, ``xlim``, ``ylim`` or ``show``: those are options of this function).
 
     Examples
     --------
     >>> def draw(ax, scale):
     ...     _ = ax.plot([0, 1], [0, scale])
     ...     _ = titled(ax, f"scale = {scale:g}", "x", "y")
-    >>> plot = interactive_plot(draw, scale=(1.0, 0.1, 10.0, "log"), show=False)
-    >>> plot.defaults
-    {'scale': 1.0}
+    >>> plot = interactive_plot(draw, scale=(1.0, 0.1, 10.0, "log"), ylim=(0, 10), show=False)
+    >>> plot.defaults, [float(v) for v in plot.figure.axes[0].get_ylim()]
+    ({'scale': 1.0}, [0.0, 10.0])
     """
     if not callable(draw):
         raise TypeError(f"draw must be callable, got {type(draw).__name__}")
     if not sliders:
         raise ValueError("interactive_plot needs at least one slider keyword, e.g. epsilon=(1.0, 0.1, 10.0)")
+    if not _is_int(ncols) or ncols < 1:
+        raise ValueError(f"ncols must be an integer >= 1, got {ncols!r}")
     specs = {name: as_slider(name, spec) for name, spec in sliders.items()}
+    xlims, ylims = _check_limits("xlim", xlim, ncols), _check_limits("ylim", ylim, ncols)
     defaults = {name: (int(s.default) if s.kind == "int" else float(s.default)) for name, s in specs.items()}
-    fig = render(draw, defaults, ncols=ncols, figsize=figsize)
+
+    def figure(values: Mapping[str, Any]) -> Any:
+        fig = render(draw, values, ncols=ncols, figsize=figsize)
+        for ax, xl, yl in zip(fig.axes[:ncols], xlims, ylims, strict=False):
+            if xl is not None:
+                ax.set_xlim(*xl)
+            if yl is not None:
+                ax.set_ylim(*yl)
+        return fig
+
+    plot = InteractivePlot(figure(defaults), defaults)
     if not show:
-        return InteractivePlot(fig, defaults)
+        return plot
     from IPython.display import display
 
-    display(fig)
     if not widgets_available():
-        return InteractivePlot(fig, defaults)
+        display(plot.figure)
+        return plot
+    import base64
+
     import ipywidgets as widgets
 
-    controls = {name: spec.widget(name) for name, spec in specs.items()}
-    first_call = [True]
+    png = figure_png(plot.figure)
+    plot.controls = {name: spec.widget(name) for name, spec in specs.items()}
+    plot.image = widgets.Image(value=png, format="png")
+    message = widgets.HTML("")
+    plot.box = widgets.VBox([*plot.controls.values(), plot.image, message])
 
-    def _redraw(**values: Any) -> None:
-        if first_call[0]:  # interactive_output draws once at once: the static figure already shows that
-            first_call[0] = False
+    def redraw(_change: Any = None) -> None:
+        values = {name: control.value for name, control in plot.controls.items()}
+        try:
+            fig = figure(values)
+            plot.image.value = figure_png(fig)
+        except Exception as exc:  # noqa: BLE001 - shown under the figure; the kernel log is invisible in class
+            plot.error = f"{type(exc).__name__}: {exc}"
+            message.value = f"<pre style='color:#b00'>draw failed: {plot.error}</pre>"
             return
-        display(render(draw, values, ncols=ncols, figsize=figsize))
+        plot.figure, plot.error, message.value = fig, "", ""
 
-    output = widgets.interactive_output(_redraw, controls)
-    display(widgets.VBox([*controls.values(), output]))
-    return InteractivePlot(fig, defaults, controls, output)
+    for control in plot.controls.values():
+        control.observe(redraw, names="value")
+    bundle = {WIDGET_MIME: {"version_major": 2, "version_minor": 0, "model_id": plot.box.model_id},
+              "image/png": base64.b64encode(png).decode("ascii"),
+              "text/plain": f"<Figure with sliders: {', '.join(specs)}>"}
+    display(bundle, raw=True)
+    return plot
 
 
 def _format_cell(value: Any, floatfmt: str) -> str:

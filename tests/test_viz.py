@@ -156,23 +156,102 @@ def test_interactive_plot_outside_kernel_shows_static_figure_only(capsys):
     assert "Figure" in capsys.readouterr().out  # plain-Python display() prints the figure's text form
 
 
-def test_interactive_plot_with_widgets_redraws(monkeypatch):
+def _live(monkeypatch):
+    """Pretend to run in a kernel; collect what interactive_plot displays."""
     shown = []
     monkeypatch.setattr(viz, "widgets_available", lambda: True)
-    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.append((objs, kw)))
+    return shown
+
+
+def _png_pixels(data: bytes) -> np.ndarray:
+    import io
+
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(io.BytesIO(data), format="png")
+
+
+def test_interactive_plot_live_is_one_output_redrawn_in_place(monkeypatch):
+    import base64
+
+    shown = _live(monkeypatch)
     values = []
 
     def draw(ax, epsilon):
         values.append(epsilon)
-        viz.titled(ax, "T", "x", "y")
+        ax.plot([0, 1], [0, epsilon])
+        viz.titled(ax, f"eps={epsilon:g}", "x", "y")
 
     plot = viz.interactive_plot(draw, epsilon=(1.0, 0.1, 10.0, "log"))
-    assert values == [1.0]  # drawn once for the static figure; the widget's initial call is skipped
-    assert shown[0] is plot.figure and isinstance(shown[1], widgets.VBox)
+    assert values == [1.0]  # drawn once at the defaults
+    # exactly one display: a raw MIME bundle carrying the widget view AND the default figure as PNG
+    assert len(shown) == 1
+    (bundle,), kw = shown[0]
+    assert kw == {"raw": True}
+    assert bundle[viz.WIDGET_MIME]["model_id"] == plot.box.model_id
+    assert "VBox(" not in bundle["text/plain"]  # a reader without a kernel never sees the widget repr
+    static = base64.b64decode(bundle["image/png"])
+    assert static[:8] == b"\x89PNG\r\n\x1a\n" and static == plot.image.value
     assert isinstance(plot.controls["epsilon"], widgets.FloatLogSlider)
-    plot.controls["epsilon"].value = 2.0  # moving the slider redraws with the new value
+    assert plot.box.children[:2] == (plot.controls["epsilon"], plot.image)
+    first = plot.figure
+    plot.controls["epsilon"].value = 2.0  # moving the slider redraws into the same Image widget
     assert values == [1.0, pytest.approx(2.0)]
-    assert isinstance(shown[-1], Figure) and shown[-1] is not plot.figure
+    assert len(shown) == 1  # nothing new displayed below
+    assert plot.figure is not first and plot.figure.axes[0].get_title() == "eps=2"
+    before, after = _png_pixels(static), _png_pixels(plot.image.value)
+    assert before.shape == after.shape  # same pixel size: the picture does not jump
+    assert np.abs(before - after).max() > 0.1  # and it shows something else
+
+
+def test_interactive_plot_redraw_error_is_shown_under_the_figure(monkeypatch):
+    _live(monkeypatch)
+
+    def draw(ax, k):
+        if k > 3:
+            raise ValueError("k too large")
+        viz.titled(ax, "T", "x", "y")
+
+    plot = viz.interactive_plot(draw, k=(2, 1, 5))
+    png = plot.image.value
+    plot.controls["k"].value = 4
+    assert plot.error == "ValueError: k too large" and "k too large" in plot.box.children[-1].value
+    assert plot.image.value == png  # the last good figure stays
+    plot.controls["k"].value = 3
+    assert plot.error == "" and plot.box.children[-1].value == ""
+
+
+def test_interactive_plot_fixed_limits_do_not_follow_the_data():
+    def draw(axes, scale):
+        for ax in axes:
+            ax.plot([-scale, scale], [0, scale])
+            viz.titled(ax, "T", "x", "y")
+
+    for scale in (1.0, 10.0):
+        plot = viz.interactive_plot(draw, ncols=2, scale=(scale, 0.1, 10.0), xlim=[(-5, 5), None],
+                                    ylim=(0, 20), show=False)
+        left, right = plot.figure.axes
+        assert left.get_xlim() == (-5.0, 5.0) and left.get_ylim() == right.get_ylim() == (0.0, 20.0)
+        # the free axis still follows the data: it covers [-scale, scale]
+        assert right.get_xlim()[0] <= -scale and right.get_xlim()[1] >= scale
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "match"), [
+    ({"xlim": (1, 0)}, ValueError, "xlim must have low < high"),
+    ({"ylim": "0,1"}, TypeError, "ylim must be a"),
+    ({"xlim": [(0, 1), (0, 1), (0, 1)]}, ValueError, "ncols=1"),
+    ({"xlim": [(0, float("nan"))]}, ValueError, "finite"),
+    ({"xlim": [(0, 1, 2)]}, ValueError, r"xlim\[0\] must be a \(low, high\) pair"),
+])
+def test_interactive_plot_bad_limits(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        viz.interactive_plot(lambda ax, a: None, a=(1.0, 0.0, 2.0), show=False, **kwargs)
+
+
+def test_figure_png_rejects_non_figures():
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        viz.figure_png("not a figure")
 
 
 @pytest.mark.parametrize(("kwargs", "exc", "match"), [
