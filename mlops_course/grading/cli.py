@@ -77,10 +77,21 @@ def _grade(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("grade: --jobs must be >= 1", file=sys.stderr)
         return EXIT_USAGE
+    from mlops_course.grading.checks import ChecksUnavailable, key_note, use_key_file
+    from mlops_course.grading.harness import Sandbox
+
+    hide: tuple[str, ...] = ()
+    if getattr(args, "key_file", None):
+        try:
+            hide = (str(use_key_file(args.key_file)),)  # the worker must not read it (root: hidden)
+        except ValueError as exc:
+            print(f"grade: --key-file: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
-        grader = Grader(args.unit, args.source, tuple(args.checks), _limits(args))
+        grader = Grader(args.unit, args.source, tuple(args.checks), _limits(args), Sandbox(hide=hide))
         if target.is_file():
             report = grader.grade(target)
+            report.output = "\n".join(t for t in (report.output, key_note()) if t)
             out = write_results(report, args.output or "results.json")
             if not args.quiet:
                 print(format_text(report))
@@ -92,6 +103,8 @@ def _grade(args: argparse.Namespace) -> int:
 
         with tqdm(total=len(paths), desc="grading", unit="notebook", disable=args.quiet) as bar:
             reports = grader.grade_many(paths, jobs=args.jobs, on_done=lambda _: bar.update(1))
+        for report in reports:
+            report.output = "\n".join(t for t in (report.output, key_note()) if t)
         for path, report in zip(paths, reports, strict=True):
             name = "__".join(path.relative_to(target).with_suffix("").parts)
             write_results(report, out_dir / f"{name}.results.json")
@@ -101,7 +114,7 @@ def _grade(args: argparse.Namespace) -> int:
                 print(f"{report.submission}: {report.score:g} / {report.max_score:g} ({report.status})")
             print(f"grades: {csv_path}")
         return EXIT_GRADER_ERROR if any(r.status == "error" for r in reports) else EXIT_GRADED
-    except GraderError as exc:
+    except (GraderError, ChecksUnavailable) as exc:
         print(f"grade: grader error: {exc}", file=sys.stderr)
         return EXIT_GRADER_ERROR
 
@@ -111,11 +124,14 @@ def _bundle(args: argparse.Namespace) -> int:
     from mlops_course.grading.harness import GraderError
 
     try:
-        out = build_bundle(args.unit, args.output, tuple(args.checks), args.source)
+        out = build_bundle(args.unit, args.output, tuple(args.checks), args.source, args.key_file)
     except (GraderError, ValueError) as exc:
         print(f"gradescope-bundle: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"wrote {out}")
+    if args.key_file is None:
+        print("gradescope-bundle: no --key-file: hidden checks use the public development key "
+              "(reproducible by students); fine for a trial, not for a class", file=sys.stderr)
     return 0
 
 
@@ -146,6 +162,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--total-timeout", type=float, help="seconds per submission (default 300)")
     p.add_argument("--memory-mb", type=int, help="address-space limit of the worker in MB (default 3072)")
     p.add_argument("-q", "--quiet", action="store_true", help="no report on stdout, no progress bar")
+    p.add_argument("--key-file", metavar="FILE", help="the course's grading key (hidden checks draw their "
+                                                     "inputs from it; default: the public development key)")
     p.set_defaults(func=_grade)
 
     p = subparsers.add_parser("gradescope-bundle", help="build a Gradescope autograder zip for a unit",
@@ -155,7 +173,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="autograder.zip", help="zip to write")
     p.add_argument("--checks", action="append", default=[], metavar="DIR", help="instructor checks to include")
     p.add_argument("--source", help="released exercise (or solution) notebook (default: the repository's)")
+    p.add_argument("--key-file", metavar="FILE", help="the course's grading key, baked into the zip "
+                                                     "(readable by the grader only)")
     p.set_defaults(func=_bundle)
+
+    from mlops_course.grading.studentcopy import register as _register_student_copy
+
+    _register_student_copy(subparsers)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ __all__ = [
     "decode_value", "encode_args", "builtin_checks", "load_checks", "check_modules",
     "as_float", "as_array", "raises", "run_property",
     "GRADING_KEY_ENV", "GRADING_KEY_FILE_ENV", "DEVELOPMENT_KEY", "grading_key", "key_is_secret",
-    "secret_seed", "secret_rng", "ManualQuestion", "builtin_manual",
+    "secret_seed", "secret_rng", "ManualQuestion", "builtin_manual", "ChecksUnavailable", "key_note", "use_key_file",
 ]
 
 
@@ -196,6 +196,52 @@ def grading_key() -> bytes:
 def key_is_secret() -> bool:
     """Whether a course key (not the public development key) is in use."""
     return grading_key() != DEVELOPMENT_KEY
+
+
+def use_key_file(path: str | Path) -> Path:
+    """Make this process grade with the key in ``path`` (what ``grade --key-file`` does).
+
+    Sets ``$MLOPS_COURSE_GRADING_KEY_FILE`` to the file's absolute path and drops
+    ``$MLOPS_COURSE_GRADING_KEY``, so :func:`grading_key` reads the file. Only the harness's
+    environment changes: the worker gets a fresh environment without either variable, and the
+    file should be hidden from it (the CLI passes it to the sandbox's ``hide``).
+
+    Parameters
+    ----------
+    path : path
+        A readable text file holding the course key (any non-empty text; e.g.
+        ``python -c "import secrets; print(secrets.token_hex(32))" > grading.key``).
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path of the key file.
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read or holds no key.
+    """
+    import os
+
+    resolved = Path(path).expanduser().resolve()
+    try:
+        text = resolved.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"key file must be a readable text file, got {str(path)!r}: {exc}") from exc
+    if not text.strip():
+        raise ValueError(f"key file must hold a non-empty key, got an empty file {str(path)!r}")
+    os.environ.pop(GRADING_KEY_ENV, None)
+    os.environ[GRADING_KEY_FILE_ENV] = str(resolved)
+    return resolved
+
+
+def key_note() -> str:
+    """The line a report carries when hidden checks used the public development key (else ``""``)."""
+    if key_is_secret():
+        return ""
+    return ("Hidden checks used the public development key (no course grading key was given), so their "
+            "inputs can be reproduced from the public package: grade with --key-file for a real class.")
 
 
 def secret_seed(tag: str) -> int:
@@ -488,44 +534,94 @@ class LocalRemote:
 
 
 # --------------------------------------------------------------------------- registry
-def check_modules(strict: bool = False) -> dict[str, str]:
-    """``unit stem -> module`` for every module of this package defining ``UNIT`` and ``CHECKS``.
+class ChecksUnavailable(RuntimeError):
+    """A unit's check module cannot be imported (a grader problem, never a student's)."""
 
-    With ``strict=False`` a module that cannot be imported (e.g. an optional dependency of another
-    unit is missing) is skipped, so one unit's problem does not stop grading or self-checks of the
-    others; the tests call ``check_modules(strict=True)``.
-    """
+
+def _declared_unit(path: Path) -> str | None:
+    """The ``UNIT = "..."`` constant of a check module, read from its source without importing it."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "UNIT" and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)):
+            return node.value.value
+    return None
+
+
+def _unit_modules() -> dict[str, str]:
+    """``unit stem -> module name`` of every module here that declares ``UNIT`` (nothing imported)."""
     import pkgutil
 
     found: dict[str, str] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        name = f"{__name__}.{info.name}"
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            if strict:
-                raise
-            continue
-        unit = getattr(module, "UNIT", None)
-        if isinstance(unit, str) and hasattr(module, "CHECKS"):
-            found[unit] = name
+        unit = _declared_unit(Path(__path__[0]) / f"{info.name}.py")
+        if unit is not None:
+            found[unit] = f"{__name__}.{info.name}"
+    return found
+
+
+def _import_checks(unit: str, module: str) -> Any:
+    try:
+        loaded = importlib.import_module(module)
+    except Exception as exc:
+        raise ChecksUnavailable(
+            f"the checks of unit {unit} ({module}) cannot be imported: {type(exc).__name__}: {exc}. "
+            "Install the grader's dependencies: pip install \"mlops_course[grading]\" "
+            "(mlops-course doctor lists what is missing)") from exc
+    if not hasattr(loaded, "CHECKS"):
+        raise ChecksUnavailable(f"{module} declares UNIT = {unit!r} but defines no CHECKS")
+    return loaded
+
+
+def check_modules(strict: bool = True) -> dict[str, str]:
+    """``unit stem -> module`` for every module of this package declaring ``UNIT`` (and ``CHECKS``).
+
+    Parameters
+    ----------
+    strict : bool
+        Import every module and raise :class:`ChecksUnavailable` if one fails (what the grader,
+        ``setup.sh`` of the Gradescope bundle and the tests use). ``False`` lists the modules
+        without importing them.
+
+    Raises
+    ------
+    ChecksUnavailable
+        With ``strict=True``, naming the unit, the import error and the fix.
+    """
+    found = _unit_modules()
+    if strict:
+        for unit, module in found.items():
+            _import_checks(unit, module)
     return found
 
 
 def builtin_checks(unit: str) -> tuple[Check, ...]:
-    """The checks shipped with the package for a unit (empty if the unit has none)."""
-    module = check_modules().get(unit)
+    """The checks shipped with the package for a unit (empty if the unit has no check module).
+
+    Raises
+    ------
+    ChecksUnavailable
+        If the unit has a check module that cannot be imported: a missing dependency is a grader
+        error, never a silent "no graded exercise".
+    """
+    module = _unit_modules().get(unit)
     if module is None:
         return ()
-    return tuple(importlib.import_module(module).CHECKS)
+    return tuple(_import_checks(unit, module).CHECKS)
 
 
 def builtin_manual(unit: str) -> tuple[ManualQuestion, ...]:
     """The manually graded questions of a unit (its module's ``MANUAL``; empty if none)."""
-    module = check_modules().get(unit)
+    module = _unit_modules().get(unit)
     if module is None:
         return ()
-    return tuple(getattr(importlib.import_module(module), "MANUAL", ()))
+    return tuple(getattr(_import_checks(unit, module), "MANUAL", ()))
 
 
 def _load_folder(folder: Path) -> list[Check]:
