@@ -103,3 +103,51 @@ def test_measure_ckks_parameters_bad_input(kwargs, exc):
 
     with pytest.raises(exc):
         measure_ckks_parameters(**kwargs)
+
+
+def test_measure_ckks_parameters_explains_a_chain_without_enough_primes():
+    # notebook 08's slider corner N = 2^15, scale 20 bits used to raise SEAL's RuntimeError
+    from mlops_course.privacy.he.failures import measure_ckks_parameters
+
+    m = measure_ckks_parameters(15, 20)
+    assert m["secure"] and not m["feasible"] and "error" not in m
+    assert "2 primes of 20 bits" in m["reason"] and "only 1 exist" in m["reason"]
+    ok = measure_ckks_parameters(15, 21)  # three 21-bit primes exist: measurable
+    assert ok["feasible"] and ok["reason"] == "" and ok["error"]["raw"].shape == (3,)
+    insecure = measure_ckks_parameters(12, 40)
+    assert not insecure["feasible"] and "128-bit" in insecure["reason"]
+
+
+def test_ntt_prime_count_agrees_with_seal_and_brute_force():
+    import tenseal.sealapi as sealapi
+
+    from mlops_course.privacy.he.failures import ntt_prime_count
+
+    gmpy2 = pytest.importorskip("gmpy2")
+    for n, b in ((4096, 20), (8192, 21), (32768, 20), (32768, 21), (16384, 20)):
+        want = sum(1 for p in range(2 ** (b - 1) + 1, 2**b) if p % (2 * n) == 1 and gmpy2.is_prime(p))
+        assert ntt_prime_count(n, b) == want
+        sealapi.CoeffModulus.Create(n, [b] * want)  # SEAL finds exactly that many ...
+        with pytest.raises(RuntimeError, match="qualifying primes"):
+            sealapi.CoeffModulus.Create(n, [b] * (want + 1))  # ... and not one more
+
+
+def test_every_slider_setting_of_notebook_08_is_feasible_or_explained():
+    # the slider grid is log2 N in 12..15, scale bits in 20..50 (depth 2); feasibility (no measurement)
+    # by our count must agree with whether SEAL can build the chain
+    import tenseal.sealapi as sealapi
+
+    from mlops_course.privacy.he.failures import ntt_prime_count
+
+    for log2 in range(12, 16):
+        n = 2**log2
+        for s in range(20, 51):
+            first = min(s + 20, 60)
+            chain = [first, s, s, first]
+            ours = all(ntt_prime_count(n, b, stop=chain.count(b)) >= chain.count(b) for b in set(chain))
+            try:
+                sealapi.CoeffModulus.Create(n, chain)
+                seal = True
+            except RuntimeError:
+                seal = False
+            assert ours == seal, (log2, s)

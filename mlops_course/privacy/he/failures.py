@@ -31,7 +31,7 @@ import tenseal as ts
 from mlops_course._validation import check_finite_array, check_int
 
 __all__ = ["ckks_error_by_depth", "rescale_factors", "exhaust_ckks_depth", "bfv_noise_budgets", "noise_budget",
-           "measure_ckks_parameters"]
+           "ntt_prime_count", "measure_ckks_parameters"]
 
 
 def rescale_factors(context: ts.Context, depth: int) -> np.ndarray:
@@ -166,6 +166,50 @@ def bfv_noise_budgets(context: ts.Context, values: Sequence[int], steps: int) ->
     return rows
 
 
+def ntt_prime_count(poly_degree: int, bits: int, stop: int | None = None) -> int:
+    """Number of primes p ≡ 1 (mod 2N) with exactly ``bits`` bits, 2^(bits−1) < p < 2^bits.
+
+    These are the primes SEAL's ``CoeffModulus.Create`` may pick for a ``bits``-bit element of the
+    modulus chain (the NTT needs a primitive 2N-th root of unity mod p, i.e. 2N | p − 1).
+    Counting goes down from 2^bits and stops after ``stop`` primes (``None``: count all).
+
+    Parameters
+    ----------
+    poly_degree : int
+        N, a power of two >= 2.
+    bits : int
+        Bit length, 2 to 61.
+    stop : int, optional
+        Stop once this many primes are found.
+
+    Returns
+    -------
+    int
+        The count (at most ``stop``).
+
+    Examples
+    --------
+    >>> ntt_prime_count(32768, 20), ntt_prime_count(32768, 21)
+    (1, 3)
+    """
+    from mlops_course.privacy.he.params import _is_prime
+
+    n = check_int("poly_degree", poly_degree, minimum=2)
+    if n & (n - 1):
+        raise ValueError(f"poly_degree must be a power of two, got {n}")
+    b = check_int("bits", bits, minimum=2, maximum=61)
+    limit = None if stop is None else check_int("stop", stop, minimum=1)
+    m = 2 * n
+    count, k = 0, (2**b - 2) // m  # largest k with k·2N + 1 < 2^b
+    while k >= 1 and k * m + 1 > 2 ** (b - 1):
+        if _is_prime(k * m + 1):
+            count += 1
+            if limit is not None and count >= limit:
+                break
+        k -= 1
+    return count
+
+
 def measure_ckks_parameters(log2_degree: int, scale_bits: int, depth: int = 2, slots: int = 64) -> dict[str, Any]:
     """What a CKKS parameter choice costs: security, precision, ciphertext size and time per step.
 
@@ -190,8 +234,12 @@ def measure_ckks_parameters(log2_degree: int, scale_bits: int, depth: int = 2, s
     Returns
     -------
     dict
-        ``n``, ``bits`` (the chain), ``total_bits``, ``limit_bits``, ``secure``; when secure also
-        ``error`` (the dict of :func:`ckks_error_by_depth`), ``seconds_per_step`` and ``ciphertext_bytes``.
+        ``n``, ``bits`` (the chain), ``total_bits``, ``limit_bits``, ``secure``, ``feasible`` and
+        ``reason`` (empty when feasible, otherwise why the setting cannot be measured: below 128-bit
+        security, or too few NTT-friendly primes — SEAL needs each prime of ``b`` bits to be
+        ≡ 1 mod 2N and lie in (2^(b−1), 2^b); for N = 2^15 there is a single such 20-bit prime,
+        786433, so a chain with two 20-bit primes does not exist). When feasible also ``error``
+        (the dict of :func:`ckks_error_by_depth`), ``seconds_per_step`` and ``ciphertext_bytes``.
 
     Raises
     ------
@@ -201,8 +249,11 @@ def measure_ckks_parameters(log2_degree: int, scale_bits: int, depth: int = 2, s
     Examples
     --------
     >>> m = measure_ckks_parameters(12, 40)
-    >>> m["total_bits"], m["limit_bits"], m["secure"]
-    (200, 109, False)
+    >>> m["total_bits"], m["limit_bits"], m["secure"], m["feasible"]
+    (200, 109, False, False)
+    >>> m = measure_ckks_parameters(15, 20)
+    >>> m["secure"], m["feasible"], m["primes_available"]
+    (True, False, {40: 2, 20: 1})
     """
     import time
     import warnings
@@ -217,7 +268,20 @@ def measure_ckks_parameters(log2_degree: int, scale_bits: int, depth: int = 2, s
     bits = [first, *([scale_bits] * depth), first]
     out: dict[str, Any] = {"n": n, "bits": bits, "total_bits": sum(bits), "limit_bits": HE_STANDARD_128[n]}
     out["secure"] = out["total_bits"] <= out["limit_bits"]
+    out["feasible"], out["reason"] = out["secure"], ""
     if not out["secure"]:
+        out["reason"] = (f"insecure: the chain has {out['total_bits']} bits > {out['limit_bits']}, the 128-bit "
+                         f"limit for N = {n}; not measured")
+        return out
+    need = {b: bits.count(b) for b in dict.fromkeys(bits)}
+    have = {b: ntt_prime_count(n, b, stop=k) for b, k in need.items()}
+    out["primes_available"] = have
+    short = [b for b in need if have[b] < need[b]]
+    if short:
+        out["feasible"] = False
+        out["reason"] = "; ".join(
+            f"the chain needs {need[b]} primes of {b} bits ≡ 1 mod 2N = {2 * n}, only {have[b]} exist"
+            for b in short) + " (use a larger scale or a smaller N)"
         return out
     with warnings.catch_warnings():  # demo=True only admits a biased scale, never an insecure chain here
         warnings.simplefilter("ignore")
