@@ -15,9 +15,9 @@ from tests._grading import load_notebook
 
 SOLUTION = REPO_ROOT / "solutions" / "07_differential_privacy.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / "07_differential_privacy.ipynb"
-ANSWER_IDS = ("dp-laplace", "dp-gaussian-sigma", "dp-rr", "dp-mean", "dp-ledger", "dp-halfwidth")
+ANSWER_IDS = ("dp-laplace", "dp-gaussian-sigma", "dp-rr", "dp-mean", "dp-ledger", "dp-halfwidth", "dp-plan", "dp-audit")
 POINTS = {"dp-laplace": 3.0, "dp-gaussian-sigma": 2.0, "dp-rr": 2.0, "dp-mean": 3.0, "dp-ledger": 3.0,
-          "dp-halfwidth": 2.0}
+          "dp-halfwidth": 2.0, "dp-plan": 4.0, "dp-audit": 4.0}  # judgment tasks 7-8 (tests/dp/test_grading_dp.py)
 # Short limits keep the cheat suite fast; the 20 GB allocation must hit the 2 GB address-space limit.
 TEST_LIMITS = Limits(cell_seconds=2.0, call_seconds=6.0, total_seconds=90.0, memory_bytes=2 * 2**30, processes=32)
 
