@@ -61,9 +61,11 @@ from mlops_course.grading import worker as worker_module
 from mlops_course.grading.checks import (
     BadResult,
     Check,
+    ManualQuestion,
     Property,
     StudentError,
     WorkerFailure,
+    builtin_manual,
     decode_value,
     encode_args,
     load_checks,
@@ -73,16 +75,18 @@ from mlops_course.grading.notebook import (
     Answers,
     Exercise,
     SubmissionError,
+    cell_source,
     exercise_from_notebook,
     extract_answers,
     load_notebook,
+    nbgrader_meta,
     unit_of,
 )
 from mlops_course.grading.release import BEGIN_SOLUTION, release_notebook
-from mlops_course.grading.report import GradeReport, TestResult
+from mlops_course.grading.report import MANUAL_STATUS, GradeReport, TestResult
 
 __all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_exercise", "resolve_unit",
-           "PACKAGE_DIR", "REPO_ROOT"]
+           "PACKAGE_DIR", "REPO_ROOT", "UNSAFE_LIMITS", "NOT_ROOT", "parse_reply"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = PACKAGE_DIR.parent
@@ -92,6 +96,23 @@ GRACE_SECONDS = 0.5
 
 class GraderError(RuntimeError):
     """A problem of the grader or its configuration (not of the submission)."""
+
+
+UNSAFE_LIMITS = (
+    "UNSAFE same-user mode: the submission's code runs as the grading user, without the root sandbox. "
+    "It cannot prevent the code from: reading every file that user can read (the repository with .git, "
+    "tests/ and solutions/, the installed reference package, private check folders, other submissions, "
+    "a grading key file); writing every file that user can write (the grader's checks and package for "
+    "later runs, files in /tmp and /dev/shm that later submissions read); signalling or tracing the "
+    "harness (killing it, reading its memory and environment, including MLOPS_COURSE_GRADING_KEY); "
+    "leaving a setsid/double-forked process behind that forges results.json or grades.csv after the "
+    "report is written; seeing other processes and their command lines in /proc; using the network; "
+    "exceeding the memory limit with processes that left the worker's process tree. Only the import "
+    "blocker, per-process resource limits and the plain-data channel apply. Use it only for trusted "
+    "code (your own tests); grade students as root."
+)
+NOT_ROOT = ("grading needs root for the sandbox (namespaces, hidden repository, unprivileged uid); "
+            "run as root (e.g. in a container) or pass --unsafe-same-user to accept its limits")
 
 
 class CallTimeout(WorkerFailure):
@@ -126,6 +147,10 @@ class Limits:
         Largest reply accepted from the worker.
     max_workers : int
         How many workers one submission may use (restarts after failures).
+    start_seconds : float
+        Wall-clock limit of a worker's start-up (interpreter, numpy, lock-down); generous because
+        a loaded machine can take seconds, and a slow start is the grader's problem, not the
+        submission's.
     """
 
     cell_seconds: float = 10.0
@@ -139,6 +164,7 @@ class Limits:
     output_chars: int = 4096
     reply_bytes: int = 32 * 2**20
     max_workers: int = 8
+    start_seconds: float = 120.0
 
     @property
     def cpu_seconds(self) -> int:
@@ -157,11 +183,16 @@ class Sandbox:
         Extra folders or files made unreadable to the worker (root only).
     block : tuple of str
         Top-level packages the worker refuses to import.
+    unsafe_same_user : bool
+        Allow grading without the root sandbox (the worker runs as the grading user); see
+        :data:`UNSAFE_LIMITS` for what that mode cannot prevent. Without it, :class:`Grader`
+        refuses to grade when it is not root (or ``privileged=False``).
     """
 
     privileged: bool | None = None
     hide: tuple[str, ...] = ()
     block: tuple[str, ...] = ("mlops_course",)
+    unsafe_same_user: bool = False
 
     @property
     def active(self) -> bool:
@@ -211,9 +242,11 @@ class UidPool:
 
 
 # --------------------------------------------------------------------------- worker process
-def _describe_exit(code: int | None) -> str:
+def _describe_exit(code: int | None, init: bool = False) -> str:
     if code is None:
         return "stopped responding"
+    if init and code > 128 and code - 128 in signal.Signals._value2member_map_:
+        code = -(code - 128)  # the namespace's init reports a worker killed by signal N as 128 + N
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         reason = {"SIGKILL": " (out of memory or another limit?)", "SIGXCPU": " (CPU time limit)",
@@ -222,14 +255,127 @@ def _describe_exit(code: int | None) -> str:
     return f"exited with code {code} (sys.exit, os._exit or a crash in your code?)"
 
 
+class ReplyError(ValueError):
+    """A reply the harness refuses to parse (huge integers, too deep, not JSON)."""
+
+
+MAX_INT_DIGITS = 400
+MAX_REPLY_DEPTH = 64
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ReplyError(f"an integer with {len(text.lstrip('-'))} digits (limit {MAX_INT_DIGITS})")
+    return int(text)
+
+
+def _json_depth_ok(data: bytes, limit: int = MAX_REPLY_DEPTH) -> bool:
+    """Whether the JSON text nests ``[``/``{`` at most ``limit`` deep (a linear scan, strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return False
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return True
+
+
+def parse_reply(data: bytes) -> Any:
+    """Decode one reply of the worker; anything odd raises :class:`ReplyError` with the reason.
+
+    Refused: invalid UTF-8 or JSON, nesting deeper than :data:`MAX_REPLY_DEPTH` (checked before
+    parsing, so a 400,000-deep reply cannot exhaust the recursion limit), integers with more than
+    :data:`MAX_INT_DIGITS` digits. Strings may contain lone surrogates (``"\ud800"``); the reports
+    replace them when writing.
+    """
+    if not _json_depth_ok(data):
+        raise ReplyError(f"a reply nested more than {MAX_REPLY_DEPTH} levels deep")
+    try:
+        return json.loads(data.decode("utf-8"), parse_int=_parse_int)
+    except ReplyError:
+        raise
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ReplyError(f"a malformed reply ({type(exc).__name__})") from exc
+
+
+def _pss_bytes(pid: int) -> int:
+    """Proportional set size of one process (shared pages split between their users), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return 0
+    return 0
+
+
+def _pid_namespace(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except OSError:
+        return None
+
+
+def namespace_members(namespace: str) -> list[int]:
+    """Host PIDs of every process in the PID namespace ``namespace`` (``"pid:[inode]"``)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and _pid_namespace(int(entry.name)) == namespace:
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_pid(pid: int, namespace: str | None = None) -> None:
+    """SIGKILL ``pid`` through a pidfd (never a recycled PID); with ``namespace``, only if it is in it."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        if namespace is None or _pid_namespace(pid) == namespace:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class WorkerProcess:
-    """One running worker and its private channel (see the module docstring)."""
+    """One running worker and its private channel (see the module docstring).
+
+    As root the worker runs in its own PID namespace (``unshare --pid --fork --kill-child``): the
+    worker is PID 2 under a tiny init (PID 1, see ``worker._become_init``). Killing the
+    ``unshare`` process makes the kernel kill the init and with it every process of the namespace,
+    however it forked or ``setsid``-ed; :meth:`kill` then waits until the namespace is empty.
+    A watchdog thread sums the proportional memory (PSS) of all processes of the namespace and
+    kills it when the sum exceeds :attr:`Limits.memory_bytes` (the cgroup-free fallback, see the
+    module docstring for its limits).
+    """
+
+    WATCH_SECONDS = 0.05
 
     def __init__(self, limits: Limits, sandbox: Sandbox, hide: Sequence[str], uids: UidPool | None) -> None:
         self.limits = limits
         self.dead: str | None = None
         self.uid: int | None = None
         self._uids = uids
+        self.namespace: str | None = None
+        self._pidfd: int | None = None
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self.peak_memory = 0
         self.tmp = Path(tempfile.mkdtemp(prefix="mlops-grade-"))
         self.applied: dict = {}
         try:
@@ -241,13 +387,19 @@ class WorkerProcess:
     def _start(self, sandbox: Sandbox, hide: Sequence[str]) -> None:
         workdir = self.tmp / "work"
         workdir.mkdir()
+        (self.tmp / "root").mkdir(mode=0o700)
         privileged = sandbox.active
         gid = None
-        if privileged and self._uids is not None:
-            self.uid = self._uids.acquire()
-            gid = self.uid
-            os.chmod(self.tmp, 0o711)
-            os.chown(workdir, self.uid, gid)
+        command = [sys.executable, "-s", "-P", "-B", str(WORKER_PATH)]
+        if privileged:
+            unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
+            if unshare is None:
+                raise GraderError("the sandbox needs util-linux `unshare` (apt-get install util-linux)")
+            command = [unshare, "--pid", "--fork", "--kill-child", "--mount", "--net", "--propagation", "private",
+                       *command]
+            if self._uids is not None:
+                self.uid = self._uids.acquire()
+                gid = self.uid
         os.chmod(workdir, 0o700)
         self.log_path = self.tmp / "worker.log"
         log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child, closed below
@@ -261,7 +413,7 @@ class WorkerProcess:
         }
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-s", "-P", "-B", str(WORKER_PATH), str(req_r), str(resp_w)],
+                [*command, str(req_r), str(resp_w)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, cwd=str(self.tmp),
                 pass_fds=(req_r, resp_w), start_new_session=True, close_fds=True)
         finally:
@@ -271,40 +423,75 @@ class WorkerProcess:
         self._req, self._resp = req_w, resp_r
         os.set_blocking(self._req, False)
         os.set_blocking(self._resp, False)
-        try:
-            self._pidfd: int | None = os.pidfd_open(self.proc.pid)
-        except (AttributeError, OSError):  # pragma: no cover - old kernels
-            self._pidfd = None
+        self._pidfd = os.pidfd_open(self.proc.pid)
+        self.privileged = privileged
         config = {
-            "workdir": str(workdir), "stage": str(self.tmp / "stage"), "uid": self.uid, "gid": gid, "privileged": privileged,
-            "hide": [str(p) for p in hide], "block": list(sandbox.block),
+            "workdir": str(workdir), "root": str(self.tmp / "root"), "uid": self.uid, "gid": gid,
+            "privileged": privileged, "hide": [str(p) for p in hide], "block": list(sandbox.block),
             "workdir_bytes": self.limits.workdir_bytes, "output_limit": self.limits.output_chars,
             "limits": {"memory_bytes": self.limits.memory_bytes, "cpu_seconds": self.limits.cpu_seconds,
                        "file_bytes": self.limits.file_bytes, "processes": self.limits.processes,
                        "open_files": self.limits.open_files},
         }
         try:
-            reply = self.request("init", 60.0, **config)
+            reply = self.request("init", self.limits.start_seconds, **config)
         except WorkerFailure as exc:
-            raise GraderError(f"the grading worker could not start: {exc}") from exc
+            raise GraderError(f"the grading worker could not start: {exc}{self._log_hint()}") from exc
         if not reply.get("ok"):
-            raise GraderError(f"the grading worker could not lock itself down: {reply.get('error')}")
+            raise GraderError(f"the grading worker could not lock itself down: {_error_text(reply.get('error'))}")
         self.applied = reply.get("value") if isinstance(reply.get("value"), dict) else {}
+        if privileged:
+            init = [c.pid for c in psutil.Process(self.proc.pid).children()]
+            self.namespace = _pid_namespace(init[0]) if init else None
+            if self.namespace is None or self.namespace == _pid_namespace(os.getpid()):
+                raise GraderError("the grading worker did not get its own PID namespace")
+        self._watchdog = threading.Thread(target=self._watch, name="mlops-grade-memory", daemon=True)
+        self._watchdog.start()
+
+    def _log_hint(self) -> str:
+        tail = self._log_tail()
+        return f" (worker log: {tail})" if tail else ""
+
+    # ------------------------------------------------------------------ memory watchdog
+    def members(self) -> list[int]:
+        """Host PIDs of the worker's processes (its PID namespace, or its descendants without root)."""
+        if self.namespace is not None:
+            return namespace_members(self.namespace)
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root.pid] + [c.pid for c in root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    def memory(self) -> int:
+        """Total proportional memory (bytes) of the worker and all its child processes."""
+        return sum(_pss_bytes(pid) for pid in self.members())
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.WATCH_SECONDS):
+            used = self.memory()
+            self.peak_memory = max(self.peak_memory, used)
+            if used > self.limits.memory_bytes:
+                self.kill(f"used {used / 2**30:.2f} GB of memory with its child processes together "
+                          f"(limit {self.limits.memory_bytes / 2**30:g} GB)")
+                return
 
     # ------------------------------------------------------------------ channel
+    def _exit_text(self) -> str:
+        return self.dead or _describe_exit(self.proc.returncode, getattr(self, "privileged", False))
+
     def _wait(self, fd: int, writable: bool, deadline: float) -> None:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise CallTimeout("timed out")
-            fds = [fd] + ([self._pidfd] if self._pidfd is not None else [])
-            wait = left if self._pidfd is not None else min(left, 0.05)
-            r, w, _ = select.select([f for f in fds if not writable or f != fd], [fd] if writable else [], [], wait)
+            fds = [fd, self._pidfd]
+            r, w, _ = select.select([f for f in fds if not writable or f != fd], [fd] if writable else [], [], left)
             if (fd in w) or (fd in r):
                 return
-            if (self._pidfd is not None and self._pidfd in r) or self.proc.poll() is not None:
+            if self._pidfd in r or self.proc.poll() is not None:
                 self.proc.wait()
-                raise WorkerFailure(_describe_exit(self.proc.returncode))
+                raise WorkerFailure(self._exit_text())
 
     def _send(self, message: dict, deadline: float) -> None:
         data = json.dumps(message).encode("utf-8")
@@ -316,8 +503,9 @@ class WorkerProcess:
             except BlockingIOError:
                 continue
             except BrokenPipeError as exc:
-                self.proc.wait(timeout=5)
-                raise WorkerFailure(_describe_exit(self.proc.returncode)) from exc
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=5)
+                raise WorkerFailure(self._exit_text()) from exc
 
     def _read(self, n: int, deadline: float) -> bytes:
         chunks, got = [], 0
@@ -330,7 +518,7 @@ class WorkerProcess:
             if not chunk:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.proc.wait(timeout=2)
-                raise WorkerFailure(_describe_exit(self.proc.poll()))
+                raise WorkerFailure(self._exit_text())
             chunks.append(chunk)
             got += len(chunk)
         return b"".join(chunks)
@@ -353,9 +541,9 @@ class WorkerProcess:
             if size > self.limits.reply_bytes:
                 raise WorkerFailure(f"sent a reply of {size} bytes (limit {self.limits.reply_bytes})")
             try:
-                reply = json.loads(self._read(size, deadline).decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise WorkerFailure("sent a malformed reply (was the grader's channel tampered with?)") from exc
+                reply = parse_reply(self._read(size, deadline))
+            except ReplyError as exc:
+                raise WorkerFailure(f"sent {exc} (was the grader's channel tampered with?)") from exc
             if not isinstance(reply, dict) or reply.get("id") != rid or not isinstance(reply.get("ok"), bool):
                 raise WorkerFailure("sent a reply that does not answer the request (tampered channel?)")
             return reply
@@ -377,46 +565,38 @@ class WorkerProcess:
             return ""
 
     def kill(self, reason: str = "was stopped") -> None:
-        """Kill the worker and everything it started; remember why."""
+        """Kill the worker and everything it started; remember why. Returns when all are gone.
+
+        Signals go through pidfds, never to a bare PID that may have been recycled (the worker's
+        PID after it was reaped can belong to an unrelated process: this is what killed freshly
+        started workers with SIGKILL under load when PIDs wrap quickly, ``pid_max`` = 32768).
+        """
         if self.dead is None:
             self.dead = reason
         proc = getattr(self, "proc", None)
         if proc is None:
             return
-        try:
-            descendants = psutil.Process(proc.pid).children(recursive=True)
-        except psutil.Error:
-            descendants = []
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        for child in descendants:
-            with contextlib.suppress(psutil.Error):
-                child.kill()
-        if self.uid is not None:
-            self._kill_uid(self.uid)
+        members = self.members() if self.namespace is None else []
+        if proc.returncode is None and self._pidfd is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+        for pid in members:  # without a namespace: the descendants found while the worker lived
+            _kill_pid(pid)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
-
-    @staticmethod
-    def _kill_uid(uid: int) -> None:
-        for _ in range(100):
-            alive = []
-            for p in psutil.process_iter(["uids", "status"]):
-                uids = p.info.get("uids")
-                if uids and uid in (uids.real, uids.effective) and p.info.get("status") != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
-            if not alive:
-                return
-            for p in alive:
-                with contextlib.suppress(psutil.Error):
-                    p.kill()
-            time.sleep(0.005)
+        if self.namespace is not None:
+            deadline = time.monotonic() + 10
+            while (left := namespace_members(self.namespace)) and time.monotonic() < deadline:
+                for pid in left:  # normally the kernel already did this when the init died
+                    _kill_pid(pid, self.namespace)
+                time.sleep(0.01)
 
     def close(self) -> None:
         """Kill the worker (if running), close the channel and delete its folder."""
+        self._stop.set()
         self.kill()
+        if self._watchdog is not None and self._watchdog is not threading.current_thread():
+            self._watchdog.join(timeout=5)
         for fd in ("_req", "_resp", "_pidfd"):
             value = getattr(self, fd, None)
             if value is not None:
@@ -514,10 +694,13 @@ def _isolation_note(applied: dict) -> str:
     """One line saying which isolation measures the worker applied (from its ``init`` reply)."""
     if not applied:
         return "Graded in a separate worker process."
-    measures = ["separate process", "resource limits"]
+    measures = ["separate process", "resource limits", "memory limit for all its processes together"]
+    if applied.get("allowlist_root"):
+        measures.append("own file system (working folder, private /tmp and /dev/shm, Python read-only)")
+    else:
+        measures.append("reference import blocked (files NOT hidden)")
+    measures.append("own PID namespace" if applied.get("pid_namespace") else "processes visible")
     measures.append("no network" if applied.get("network_isolated") else "network NOT isolated")
-    measures.append("reference implementation hidden" if applied.get("files_hidden")
-                    else "reference import blocked (files not hidden)")
     measures.append("unprivileged user" if applied.get("uid") not in (0, None) and os.geteuid() == 0
                     else "same user as the grader")
     text = "Graded in an isolated worker: " + ", ".join(measures) + "."
@@ -651,8 +834,10 @@ class Grader:
     sandbox: Sandbox = field(default_factory=Sandbox)
 
     def __post_init__(self) -> None:
+        if not self.sandbox.active and not self.sandbox.unsafe_same_user:
+            raise GraderError(NOT_ROOT)
         self._uids = UidPool() if self.sandbox.active else None
-        self._cache: dict[str, tuple[Exercise, tuple[Check, ...]]] = {}
+        self._cache: dict[str, tuple[Exercise, tuple[Check, ...], tuple[ManualQuestion, ...]]] = {}
         self._lock = threading.Lock()
         hide = [str(PACKAGE_DIR)]
         if (REPO_ROOT / "solutions").is_dir():
@@ -662,13 +847,19 @@ class Grader:
             hide.append(str(Path(self.source).resolve()))
         self._hide = tuple(dict.fromkeys(hide + list(self.sandbox.hide)))
 
-    def _unit_data(self, unit: str) -> tuple[Exercise, tuple[Check, ...]]:
+    @property
+    def mode(self) -> str:
+        """``"root"`` (the full sandbox) or ``"unsafe-same-user"``."""
+        return "root" if self.sandbox.active else "unsafe-same-user"
+
+    def _unit_data(self, unit: str) -> tuple[Exercise, tuple[Check, ...], tuple[ManualQuestion, ...]]:
         with self._lock:
             if unit not in self._cache:
                 checks = load_checks(unit, self.checks_dirs)
-                if not checks:
+                manual = tuple(m for m in builtin_manual(unit) if isinstance(m, ManualQuestion))
+                if not checks and not manual:
                     raise SubmissionError(f"unit {unit} has no graded exercise")
-                self._cache[unit] = (find_exercise(unit, self.source), checks)
+                self._cache[unit] = (find_exercise(unit, self.source), checks, manual)
             return self._cache[unit]
 
     def grade(self, path: str | Path) -> GradeReport:
@@ -683,21 +874,48 @@ class Grader:
         start = time.monotonic()
         name = path.name
         unit = resolve_unit(self.unit) if self.unit is not None else None
+        notes: list[str] = []
+        nb: dict | None = None
+        checks: Sequence[Check] = ()
+        manual: Sequence[ManualQuestion] = ()
         try:
             if unit is not None:
                 self._unit_data(unit)
             nb = load_notebook(path)
             unit = resolve_unit(self.unit, nb, name)
-            exercise, checks = self._unit_data(unit)
+            if self.unit is None:
+                notes.append(f"No --unit given: graded as unit {unit}, {_unit_source(nb, name)}.")
+            exercise, checks, manual = self._unit_data(unit)
             try:
                 answers = extract_answers(nb, exercise, name)
             except SubmissionError as exc:
-                return _rejected(name, unit, checks, str(exc), time.monotonic() - start)
-            tests, notes = self._run(exercise, answers, checks, start)
+                return self._report(name, unit, _rejected(checks, str(exc)), [str(exc)] + notes, start,
+                                    "rejected", manual, None)
+            tests, run_notes = self._run(exercise, answers, checks, start) if checks else ([], [])
         except SubmissionError as exc:
-            checks = self._cache.get(unit, (None, ()))[1] if unit else ()
-            return _rejected(name, unit, checks, str(exc), time.monotonic() - start)
-        return GradeReport(name, unit, tests, "\n".join(notes), time.monotonic() - start, "graded")
+            if unit is not None and unit in self._cache:
+                _, checks, manual = self._cache[unit]
+            return self._report(name, unit, _rejected(checks, str(exc)), [str(exc)] + notes, start, "rejected",
+                                manual, None)
+        return self._report(name, unit, tests, notes + run_notes, start, "graded", manual, nb)
+
+    def _report(self, name: str, unit: str | None, tests: list[TestResult], notes: list[str], start: float,
+                status: str, manual: Sequence[ManualQuestion], nb: dict | None) -> GradeReport:
+        """The report: autograded tests, then one "needs manual grading" entry per manual question."""
+        answers = _manual_answers(nb, manual)
+        for question in manual:
+            found = answers[question.grade_id]
+            text = ("Needs manual grading: a grader reads your answer and awards up to "
+                    f"{question.points:g} points (not included in the autograded score)."
+                    if found is not None else
+                    f"Needs manual grading, but the answer cell {question.grade_id!r} is missing from your notebook.")
+            tests.append(TestResult(f"{question.grade_id}: needs manual grading", question.grade_id, 0.0,
+                                    float(question.points), text, "visible", MANUAL_STATUS))
+        listed = [{"grade_id": q.grade_id, "points": float(q.points), "title": q.title,
+                   "answer": answers[q.grade_id]} for q in manual]
+        if self.mode != "root":
+            notes.append(UNSAFE_LIMITS)
+        return GradeReport(name, unit, tests, "\n".join(notes), time.monotonic() - start, status, listed, self.mode)
 
     def _run(self, exercise: Exercise, answers: Answers, checks: Sequence[Check],
              start: float) -> tuple[list[TestResult], list[str]]:
@@ -750,7 +968,8 @@ class Grader:
             try:
                 report = self.grade(path)
             except Exception as exc:  # noqa: BLE001 - one broken grading must not stop the batch
-                report = GradeReport(Path(path).name, None, [], f"internal grader error: {exc}", 0.0, "error")
+                report = GradeReport(Path(path).name, self.unit, [], f"internal grader error: {exc}", 0.0, "error",
+                                     sandbox=self.mode)
             if on_done is not None:
                 on_done(report)
             return report
@@ -771,9 +990,33 @@ def _result(check: Check, prop: Property, passed: bool, message: str, hint: bool
                       prop.points, output, visibility)
 
 
-def _rejected(name: str, unit: str | None, checks: Sequence[Check], message: str, elapsed: float) -> GradeReport:
-    tests = [_result(c, p, False, "not graded: " + message, hint=False) for c in checks for p in c.properties]
-    return GradeReport(name, unit, tests, message, elapsed, "rejected")
+def _rejected(checks: Sequence[Check], message: str) -> list[TestResult]:
+    return [_result(c, p, False, "not graded: " + message, hint=False) for c in checks for p in c.properties]
+
+
+def _unit_source(nb: dict, filename: str) -> str:
+    """Where :func:`resolve_unit` took a notebook's unit from (for the report)."""
+    meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    course = meta.get("mlops_course")
+    if isinstance(course, dict) and isinstance(course.get("stem"), str):
+        return "taken from the notebook's metadata (mlops_course.stem)"
+    if unit_of({}, filename) is not None:
+        return "taken from the file name"
+    return "the only unit with a graded exercise"
+
+
+def _manual_answers(nb: dict | None, manual: Sequence[ManualQuestion]) -> dict[str, str | None]:
+    """``grade_id -> source`` of each manual question's cell in the submission (``None`` if absent).
+
+    The trusted list is ``manual`` (the unit module's ``MANUAL``); cell metadata only locates the
+    answer. Duplicated cells are joined, separated by a line, so a grader sees all of them.
+    """
+    found: dict[str, list[str]] = {q.grade_id: [] for q in manual}
+    for cell in (nb or {}).get("cells", []) if isinstance(nb, dict) else []:
+        gid = nbgrader_meta(cell).get("grade_id") if isinstance(cell, dict) else None
+        if isinstance(gid, str) and gid in found:
+            found[gid].append(cell_source(cell))
+    return {gid: ("\n\n-----\n\n".join(parts) if parts else None) for gid, parts in found.items()}
 
 
 def with_limits(grader: Grader, **changes: Any) -> Grader:

@@ -6,16 +6,34 @@ The JSON follows Gradescope's autograder specification
 with ``name``, ``score``, ``max_score``, ``output`` and ``visibility``. One test is one graded
 property of one answer cell (``"dp-laplace: noise is Laplace(0, Δ/ε)"``), so partial credit and
 hidden properties map directly onto Gradescope's model.
+
+Manually graded questions (``MANUAL`` of a unit's check module) appear twice: as a ``tests[]``
+entry named ``"<grade_id>: needs manual grading"`` with ``score`` 0, ``max_score`` = its points,
+the output "Needs manual grading" and ``extra_data.status = "needs_manual_grading"`` (Gradescope's
+own ``status`` key only allows passed/failed), which does **not** count in the top-level ``score``
+and ``max_score`` (those are the autograded points); and in a top-level ``"manual"`` list of
+``{"grade_id", "points", "title", "answer"}`` (the student's cell source, ``None`` if the cell is
+missing) for a rubric tool. ``extra_data`` also carries the submission, unit, status and sandbox.
+
+Every text is written with lone surrogates (``"\ud800"`` from a student's exception message)
+replaced, and results files are written without following symlinks (:func:`write_results`).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TestResult", "GradeReport", "results_json", "write_results", "format_text", "write_csv"]
+__all__ = ["TestResult", "GradeReport", "results_json", "write_results", "format_text", "write_csv", "clean_text",
+           "write_file", "MANUAL_STATUS"]
+
+MANUAL_STATUS = "needs_manual_grading"
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,22 @@ class TestResult:
     max_score: float
     output: str
     visibility: str = "visible"
+    status: str = "graded"
+
+    @property
+    def manual(self) -> bool:
+        """A manually graded question (not part of the autograded score)."""
+        return self.status == MANUAL_STATUS
+
+
+def clean_text(text: object) -> str:
+    """``str(text)`` with anything UTF-8 cannot encode (lone surrogates) replaced by U+FFFD."""
+    value = str(text)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 @dataclass
@@ -48,6 +82,10 @@ class GradeReport:
     status : {"graded", "rejected", "error"}
         ``rejected``: the notebook could not be used (score 0, reason in ``output``);
         ``error``: the grader itself failed.
+    manual : list of dict
+        Manually graded questions: ``{"grade_id", "points", "title", "answer"}``.
+    sandbox : str
+        ``"root"`` (the full sandbox) or ``"unsafe-same-user"``.
     """
 
     submission: str
@@ -56,50 +94,95 @@ class GradeReport:
     output: str = ""
     execution_time: float = 0.0
     status: str = "graded"
+    manual: list[dict] = field(default_factory=list)
+    sandbox: str = "root"
 
     @property
     def score(self) -> float:
-        return float(sum(t.score for t in self.tests))
+        """Autograded points (manually graded questions excluded)."""
+        return float(sum(t.score for t in self.tests if not t.manual))
 
     @property
     def max_score(self) -> float:
-        return float(sum(t.max_score for t in self.tests))
+        """Autograded maximum (manually graded questions excluded)."""
+        return float(sum(t.max_score for t in self.tests if not t.manual))
 
     def by_grade_id(self) -> dict[str, tuple[float, float]]:
-        """``grade_id -> (score, max_score)`` in check order."""
+        """``grade_id -> (score, max_score)`` of the autograded tasks, in check order."""
         out: dict[str, tuple[float, float]] = {}
         for t in self.tests:
+            if t.manual:
+                continue
             score, top = out.get(t.grade_id, (0.0, 0.0))
             out[t.grade_id] = (score + t.score, top + t.max_score)
         return out
 
 
+def _test_json(t: TestResult) -> dict:
+    entry = {"name": clean_text(t.name), "score": t.score, "max_score": t.max_score, "output": clean_text(t.output),
+             "visibility": t.visibility}
+    if t.manual:
+        entry["extra_data"] = {"status": MANUAL_STATUS, "grade_id": t.grade_id}
+    return entry
+
+
 def results_json(report: GradeReport) -> dict:
     """The Gradescope ``results.json`` content of a report."""
-    return {
+    data = {
         "score": round(report.score, 6),
         "max_score": round(report.max_score, 6),
         "execution_time": round(report.execution_time, 3),
-        "output": report.output,
+        "output": clean_text(report.output),
         "visibility": "visible",
         "stdout_visibility": "hidden",
-        "tests": [
-            {"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output,
-             "visibility": t.visibility}
-            for t in report.tests
-        ],
-        "extra_data": {"submission": report.submission, "unit": report.unit, "status": report.status},
+        "tests": [_test_json(t) for t in report.tests],
+        "extra_data": {"submission": clean_text(report.submission), "unit": report.unit, "status": report.status,
+                       "sandbox": report.sandbox},
     }
+    if report.manual:
+        data["manual"] = [{k: clean_text(v) if isinstance(v, str) else v for k, v in m.items()}
+                          for m in report.manual]
+    return data
+
+
+def write_file(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` without ever following a symlink.
+
+    Parent folders are created; the file is written to a fresh temporary name created with
+    ``O_CREAT | O_EXCL | O_NOFOLLOW`` inside the folder (opened once, as a directory fd) and
+    renamed over the target, so a symlink planted at the target or at the temporary name is
+    never followed.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` itself is a symlink (refused: a planted link would redirect a root grader's
+        write), or its folder cannot be created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        raise ValueError(f"output path {str(path)!r} is a symlink; refusing to write through it")
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        tmp = f".{path.name}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(clean_text(text).encode("utf-8"))
+            os.rename(tmp, path.name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=folder)
+            raise
+    finally:
+        os.close(folder)
+    return path
 
 
 def write_results(report: GradeReport, path: str | Path) -> Path:
-    """Write ``results.json`` for a report (parent folders are created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results_json(report), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write ``results.json`` for a report (parent folders are created; symlinks are refused)."""
+    return write_file(path, json.dumps(results_json(report), indent=1, ensure_ascii=False) + "\n")
 
 
 def format_text(report: GradeReport, hidden: bool = True) -> str:
@@ -113,6 +196,10 @@ def format_text(report: GradeReport, hidden: bool = True) -> str:
     for t in report.tests:
         if t.visibility != "visible" and not hidden:
             continue
+        if t.manual:
+            current = None
+            lines.append(f"  {t.grade_id}: needs manual grading (up to {t.max_score:g} points, not in the score)")
+            continue
         if t.grade_id != current:
             current = t.grade_id
             score, top = totals[current]
@@ -122,25 +209,26 @@ def format_text(report: GradeReport, hidden: bool = True) -> str:
         first, *rest = t.output.splitlines() or [""]
         lines.append(f"    {t.score:g}/{t.max_score:g} {prop}{tag} — {first}")
         lines += ["        " + r for r in rest]
-    return "\n".join(lines)
+    return clean_text("\n".join(lines))
 
 
 def write_csv(reports: Sequence[GradeReport], path: str | Path) -> Path:
-    """One row per submission: score, max score, status, per-answer-cell scores, time."""
+    """One row per submission: unit, score, max score, status, per-answer-cell scores, manual
+    questions awaiting a grader, time, message (written like :func:`write_file`)."""
     ids: list[str] = []
     for report in reports:
         for gid in report.by_grade_id():
             if gid not in ids:
                 ids.append(gid)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["submission", "score", "max_score", "status", *ids, "execution_time", "message"])
-        for report in reports:
-            per = report.by_grade_id()
-            message = report.output.splitlines()[0] if report.status != "graded" and report.output else ""
-            writer.writerow([report.submission, f"{report.score:g}", f"{report.max_score:g}", report.status,
-                             *(f"{per[g][0]:g}" if g in per else "" for g in ids),
-                             f"{report.execution_time:.2f}", message])
-    return path
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", "unit", "score", "max_score", "status", *ids, "needs_manual_grading",
+                     "execution_time", "message"])
+    for report in reports:
+        per = report.by_grade_id()
+        message = report.output.splitlines()[0] if report.status != "graded" and report.output else ""
+        manual = " ".join(str(m.get("grade_id")) for m in report.manual)
+        writer.writerow([clean_text(report.submission), report.unit or "", f"{report.score:g}",
+                         f"{report.max_score:g}", report.status, *(f"{per[g][0]:g}" if g in per else "" for g in ids),
+                         manual, f"{report.execution_time:.2f}", clean_text(message)])
+    return write_file(path, buffer.getvalue())

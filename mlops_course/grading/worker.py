@@ -85,10 +85,12 @@ class NotPlainData(TypeError):
 def encode_value(value, depth: int = 0):
     """Encode a result as JSON-able plain data (the only thing that crosses the channel).
 
-    ``float``/``int``/``bool``/``str``/``None`` pass through, numpy scalars become Python numbers,
-    numpy arrays become ``{"__ndarray__": flat list, "shape": [...], "dtype": kind}``, tuples
-    ``{"__tuple__": [...]}``, dicts with string keys ``{"__dict__": {...}}``; anything else raises
-    :class:`NotPlainData` (e.g. an object with an always-true ``__eq__``).
+    ``float``/``int``/``bool``/``str``/``None`` pass through; numpy scalars become Python values
+    (``np.float64`` → float, ``np.int64`` → int, ``np.bool_`` → bool, ``np.str_`` → str, e.g. the
+    values of ``np.unique``); numpy arrays become ``{"__ndarray__": flat list, "shape": [...],
+    "dtype": kind}``, tuples ``{"__tuple__": [...]}``, dicts whose keys are strings (``str`` or
+    ``np.str_``) ``{"__dict__": {...}}``; anything else raises :class:`NotPlainData` (e.g. an object
+    with an always-true ``__eq__``).
     """
     import numpy as np
 
@@ -102,6 +104,8 @@ def encode_value(value, depth: int = 0):
         return bool(value)
     if isinstance(value, np.integer):
         return int(value)
+    if type(value) is np.str_:
+        return str(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise NotPlainData(f"array of dtype {value.dtype} is not numeric")
@@ -116,8 +120,8 @@ def encode_value(value, depth: int = 0):
         return [encode_value(v, depth + 1) for v in value]
     if type(value) is tuple:
         return {"__tuple__": [encode_value(v, depth + 1) for v in value]}
-    if type(value) is dict and all(type(k) is str for k in value):
-        return {"__dict__": {k: encode_value(v, depth + 1) for k, v in value.items()}}
+    if type(value) is dict and all(type(k) in (str, np.str_) for k in value):
+        return {"__dict__": {str(k): encode_value(v, depth + 1) for k, v in value.items()}}
     raise NotPlainData(f"a {type(value).__name__} object is not plain data (return numbers or arrays)")
 
 
@@ -248,52 +252,118 @@ def _mount(libc, source: bytes, target: str, fstype: bytes | None, flags: int, d
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
 
 
-def _private_ancestor(path: str) -> str | None:
-    """The first folder on the way to ``path`` that other users cannot enter (e.g. ``/root``)."""
-    current = "/"
-    for part in [p for p in os.path.abspath(path).split(os.sep) if p]:
-        current = os.path.join(current, part)
-        try:
-            mode = os.stat(current).st_mode
-        except OSError:
-            return None
-        if not mode & 0o001:
-            return current
-    return None
+# Files of /etc the interpreter and common libraries read (dynamic loader, time zone, user names).
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group", "nsswitch.conf",
+             "hosts", "mime.types", "ssl", "fonts", "alternatives", "matplotlibrc")
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-def _expose_private_paths(libc, stage_root: str, notes: list) -> list:
-    """Make the interpreter's own folders readable after the uid drop, and nothing else there.
+def _covers(entry: str, hidden: str) -> bool:
+    """Whether the path ``entry`` is ``hidden`` or lies inside it."""
+    return entry == hidden or entry.startswith(hidden.rstrip(os.sep) + os.sep)
 
-    When Python lives under a private folder (``/root/.pyenv`` in many containers), the
-    unprivileged worker could not import the standard library. Inside the worker's mount
-    namespace each needed folder is bind-mounted aside, the private ancestor is covered by an
-    empty tmpfs, and the folders are bind-mounted back (read-only) at their usual paths. The rest
-    of the private folder stays invisible to the student's code.
+
+def _installation_paths(hidden: list[str]) -> list[str]:
+    """The folders of the Python installation the worker may see (read-only), outermost only.
+
+    ``sys.base_prefix`` and ``sys.prefix`` (standard library, site-packages; a virtual environment
+    inside a repository exposes only its own folder), plus other ``sys.path`` folders that hold
+    nothing hidden (a folder containing a hidden path, e.g. a repository root on ``sys.path``,
+    is left out entirely rather than shown minus the hidden part).
     """
-    wanted = {os.path.dirname(os.__file__), sys.prefix, sys.base_prefix}
-    wanted.update(p for p in sys.path if p and os.path.isdir(p))
-    needed = sorted(p for p in wanted if _private_ancestor(p))
-    needed = [p for p in needed if not any(p != q and p.startswith(q + os.sep) for q in needed)]
-    if not needed or not stage_root:
-        return []
-    os.makedirs(stage_root, mode=0o711, exist_ok=True)
-    staged = []
-    for index, path in enumerate(needed):
-        stage = os.path.join(stage_root, str(index))
-        os.mkdir(stage, 0o700)
-        _mount(libc, os.fsencode(path), stage, None, MS_BIND | MS_REC, None)
-        staged.append((path, stage))
-    for ancestor in sorted({_private_ancestor(p) for p in needed}):
-        _mount(libc, b"tmpfs", ancestor, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=1m,mode=0755")
-    for path, stage in staged:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        _mount(libc, os.fsencode(stage), path, None, MS_BIND | MS_REC, None)
-        try:
-            _mount(libc, b"none", path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
-        except OSError as exc:  # pragma: no cover - kernel-dependent
-            notes.append(f"read-only remount of {path} failed: {exc}")
-    return needed
+    wanted = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix, os.path.dirname(os.__file__))}
+    for entry in sys.path:
+        if not entry or not os.path.isdir(entry):
+            continue
+        real = os.path.realpath(entry)
+        if any(_covers(real, w) for w in wanted):
+            continue
+        if any(_covers(h, real) for h in hidden):
+            continue
+        wanted.add(real)
+    out = sorted(wanted)
+    return [p for p in out if not any(p != q and _covers(p, q) for q in out) and p != "/"]
+
+
+def _bind(libc, source: str, target: str, readonly: bool = True) -> None:
+    if os.path.isdir(source):
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        if not os.path.exists(target):
+            with open(target, "w"):
+                pass
+    _mount(libc, os.fsencode(source), target, None, MS_BIND | MS_REC, None)
+    if readonly:
+        _mount(libc, b"none", target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def build_root(libc, config: dict, notes: list) -> list[str]:
+    """Build the worker's whole file system in a fresh tmpfs and ``chroot`` into it (root only).
+
+    Allowlist, everything else does not exist for the student's code:
+
+    * read-only: ``/usr`` and the ``/bin``, ``/lib``... links or folders, a few files of ``/etc``
+      (:data:`ETC_FILES`), the Python installation (:func:`_installation_paths`);
+    * ``/dev`` with ``null``, ``zero``, ``full``, ``random``, ``urandom`` and a private ``/dev/shm``;
+    * ``/proc`` of the worker's own PID namespace (only its processes), ``hidepid=2`` when the
+      kernel allows it;
+    * a private ``/tmp`` and the working folder, fresh size-limited tmpfs mounts owned by the
+      worker's user;
+    * every path of ``config["hide"]`` that falls inside an exposed folder (the installed package,
+      private checks) is covered by an empty unreadable tmpfs (folders) or ``/dev/null`` (files).
+
+    Returns the exposed installation folders.
+    """
+    root = config["root"]
+    uid, gid, size = config["uid"], config["gid"], int(config["workdir_bytes"])
+    hidden = [os.path.realpath(h) for h in config.get("hide", [])]
+    _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE, None)
+    _mount(libc, b"tmpfs", root, b"tmpfs", MS_NOSUID | MS_NODEV, b"size=8m,mode=0755")
+    for name in sorted(os.listdir("/")):
+        host = "/" + name
+        if os.path.islink(host) and name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            os.symlink(os.readlink(host), os.path.join(root, name))
+        elif name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr") and os.path.isdir(host):
+            _bind(libc, host, root + host)
+    for name in ETC_FILES:
+        if os.path.exists("/etc/" + name):
+            _bind(libc, os.path.realpath("/etc/" + name), f"{root}/etc/{name}")
+    exposed = _installation_paths(hidden)
+    for path in exposed:
+        if not os.path.exists(root + path):
+            _bind(libc, path, root + path)
+    for path in hidden:
+        target = root + path
+        if not any(_covers(path, e) for e in exposed + ["/usr", "/etc"]) or not os.path.exists(target):
+            continue
+        if os.path.isdir(target):
+            _mount(libc, b"tmpfs", target, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=000")
+        else:
+            _mount(libc, b"/dev/null", target, None, MS_BIND, None)
+    os.makedirs(root + "/dev", mode=0o755)
+    _mount(libc, b"tmpfs", root + "/dev", b"tmpfs", MS_NOSUID, b"size=64k,mode=0755")
+    for name in DEVICES:
+        _bind(libc, "/dev/" + name, f"{root}/dev/{name}", readonly=False)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    owned = f"size={size},mode=1777,uid={uid},gid={gid}".encode()
+    for private in ("/dev/shm", "/tmp"):
+        os.makedirs(root + private, mode=0o1777)
+        _mount(libc, b"tmpfs", root + private, b"tmpfs", MS_NOSUID | MS_NODEV, owned)
+    os.makedirs(root + "/proc", mode=0o555)
+    try:
+        _mount(libc, b"proc", root + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2")
+    except OSError:
+        _mount(libc, b"proc", root + "/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        notes.append("/proc mounted without hidepid")
+    workdir = root + config["workdir"]
+    os.makedirs(workdir, mode=0o755, exist_ok=True)
+    _mount(libc, b"tmpfs", workdir, b"tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={size},mode=0700,uid={uid},gid={gid}".encode())
+    os.chroot(root)
+    return exposed
 
 
 def lock_down(config: dict) -> dict:
@@ -310,27 +380,16 @@ def lock_down(config: dict) -> dict:
     privileged = root and config.get("privileged", True)
     applied["network_isolated"] = False
     applied["files_hidden"] = False
+    applied["pid_namespace"] = os.getpid() == 2 and os.getppid() == 1
     if privileged:
+        if not applied["pid_namespace"]:
+            raise RuntimeError("the privileged worker must run in its own PID namespace (started by `unshare`)")
         libc = _libc()
-        if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
-            applied["network_isolated"] = True
-            try:
-                _mount(libc, b"none", "/", None, MS_REC | MS_PRIVATE, None)
-                applied["exposed"] = _expose_private_paths(libc, config.get("stage", ""), notes)
-                for path in config.get("hide", []):
-                    if os.path.isdir(path):
-                        _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                               b"size=4k,mode=000")
-                    elif os.path.exists(path):
-                        _mount(libc, b"/dev/null", path, None, MS_BIND, None)
-                applied["files_hidden"] = True
-                options = f"size={config['workdir_bytes']},mode=0700,uid={config['uid']},gid={config['gid']}"
-                _mount(libc, b"tmpfs", workdir, b"tmpfs", MS_NOSUID | MS_NODEV, options.encode())
-                applied["workdir_tmpfs"] = True
-            except OSError as exc:
-                notes.append(f"mount namespace incomplete: {exc}")
-        else:
-            notes.append(f"unshare failed: {os.strerror(ctypes.get_errno())}; network not isolated")
+        if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "unshare(mount, network) failed")
+        applied["network_isolated"] = True
+        applied["exposed"] = build_root(libc, config, notes)
+        applied["files_hidden"] = applied["allowlist_root"] = True
     os.chdir(workdir)
     limits = config["limits"]
     for name, value in (("RLIMIT_CORE", 0), ("RLIMIT_FSIZE", limits["file_bytes"]),
@@ -368,11 +427,6 @@ def lock_down(config: dict) -> dict:
             del sys.modules[name]
     sys.path_importer_cache.clear()
     return applied
-
-
-def _covers(entry: str, hidden: str) -> bool:
-    """Whether the ``sys.path`` entry ``entry`` lies inside the hidden folder ``hidden``."""
-    return entry == hidden or entry.startswith(hidden + os.sep)
 
 
 # --------------------------------------------------------------------------- execution
@@ -501,9 +555,42 @@ class Worker:
                     "traceback": ""}})
 
 
+def _become_init(keep: tuple[int, ...]) -> None:
+    """As PID 1 of a fresh PID namespace: fork the real worker (PID 2) and stay behind as its init.
+
+    The init closes the channel, reaps every orphan of the namespace and exits when the worker
+    exits (code ``128 + signal`` when it was killed by a signal); the kernel then kills every
+    process left in the namespace, so nothing a submission started survives its worker. Returns
+    only in the worker.
+    """
+    pid = os.fork()
+    if pid == 0:
+        return
+    for fd in keep:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_IGN)
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:  # pragma: no cover - the worker is always our child
+            os._exit(1)
+        except InterruptedError:  # pragma: no cover
+            continue
+        if done == pid:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else 128 - code)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    channel = Channel(int(argv[0]), int(argv[1]))
+    request_fd, reply_fd = int(argv[0]), int(argv[1])
+    if os.getpid() == 1:
+        _become_init((request_fd, reply_fd))
+    channel = Channel(request_fd, reply_fd)
     config = channel.recv()
     try:
         applied = lock_down(config)
@@ -512,10 +599,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     channel.send({"id": config.get("id"), "ok": True, "value": applied})
     Worker(channel, int(config.get("output_limit", 65536))).serve()
-    if config.get("uid") and os.getuid() == config["uid"]:
-        # The harness has gone (or said bye): as the worker's own unique uid, kill every process of
-        # that uid, this one included, so no child outlives a harness that could not clean up.
-        os.kill(-1, signal.SIGKILL)
     return 0
 
 
