@@ -4,13 +4,19 @@ The course's ``mlops-course`` command calls :func:`register` to add these subcom
 ``python -m mlops_course.grading.cli`` runs them on their own.
 
 Exit codes of ``grade``: 0 — graded (a report was written, whatever the score, including a
-score of 0 for a malformed notebook); 2 — bad command line or unreadable path; 3 — the grader
-itself failed (no exercise found, the worker cannot start). ``release --check`` exits 1 when
-``exercises/`` differs from a fresh release.
+score of 0 for a malformed notebook); 2 — bad command line, a missing path, a folder without
+notebooks, an output path that is a symlink, or no root without ``--unsafe-same-user``; 3 — the
+grader itself failed (no exercise found, the worker cannot start, a results file could not be
+written). ``release --check`` exits 1 when ``exercises/`` differs from a fresh release. Every
+error is one line on stderr, never a traceback.
+
+``grade`` refuses to run without root unless ``--unsafe-same-user`` is given; that mode's limits
+(:data:`mlops_course.grading.harness.UNSAFE_LIMITS`) are printed and written into every report.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -62,61 +68,97 @@ def _limits(args: argparse.Namespace):
     return Limits(**changes)
 
 
+def _error(message: str, code: int = EXIT_USAGE) -> int:
+    """Print ``grade: <message>`` as one line on stderr and return ``code``."""
+    text = " ".join(str(message).split()) or "unknown error"
+    print(f"grade: {text}".encode("utf-8", "replace").decode("utf-8"), file=sys.stderr)
+    return code
+
+
 def _grade(args: argparse.Namespace) -> int:
-    from mlops_course.grading.harness import Grader, GraderError
+    try:
+        return _grade_checked(args)
+    except Exception as exc:  # noqa: BLE001 - every error of the grading CLI is one line, never a traceback
+        if os.environ.get("MLOPS_COURSE_DEBUG"):
+            raise
+        from mlops_course.grading.harness import GraderError
+
+        if isinstance(exc, GraderError):
+            return _error(f"grader error: {exc}", EXIT_GRADER_ERROR)
+        return _error(f"internal error: {type(exc).__name__}: {exc}", EXIT_GRADER_ERROR)
+
+
+def _grade_checked(args: argparse.Namespace) -> int:
+    from mlops_course.grading.harness import NOT_ROOT, UNSAFE_LIMITS, Grader, Sandbox
     from mlops_course.grading.report import format_text, write_csv, write_results
 
     target = Path(args.submission)
     if not target.exists():
-        print(f"grade: {target} does not exist", file=sys.stderr)
-        return EXIT_USAGE
+        return _error(f"{target} does not exist")
     for folder in args.checks:
         if not Path(folder).is_dir():
-            print(f"grade: --checks {folder} is not a directory", file=sys.stderr)
-            return EXIT_USAGE
+            return _error(f"--checks {folder} is not a directory")
     if args.jobs < 1:
-        print("grade: --jobs must be >= 1", file=sys.stderr)
-        return EXIT_USAGE
-    from mlops_course.grading.checks import ChecksUnavailable, key_note, use_key_file
-    from mlops_course.grading.harness import Sandbox
-
-    hide: tuple[str, ...] = ()
-    if getattr(args, "key_file", None):
-        try:
-            hide = (str(use_key_file(args.key_file)),)  # the worker must not read it (root: hidden)
-        except ValueError as exc:
-            print(f"grade: --key-file: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    try:
-        grader = Grader(args.unit, args.source, tuple(args.checks), _limits(args), Sandbox(hide=hide))
-        if target.is_file():
-            report = grader.grade(target)
-            report.output = "\n".join(t for t in (report.output, key_note()) if t)
-            out = write_results(report, args.output or "results.json")
-            if not args.quiet:
-                print(format_text(report))
-                print(f"results: {out}")
-            return EXIT_GRADER_ERROR if report.status == "error" else EXIT_GRADED
+        return _error(f"--jobs must be >= 1, got {args.jobs}")
+    if os.geteuid() != 0 and not args.unsafe_same_user:
+        return _error(NOT_ROOT)
+    if target.is_dir():
         paths = sorted(p for p in target.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        if not paths:
+            return _error(f"{target} holds no .ipynb notebook to grade")
         out_dir = Path(args.output) if args.output else Path("grades")
-        from tqdm import tqdm
-
-        with tqdm(total=len(paths), desc="grading", unit="notebook", disable=args.quiet) as bar:
-            reports = grader.grade_many(paths, jobs=args.jobs, on_done=lambda _: bar.update(1))
-        for report in reports:
-            report.output = "\n".join(t for t in (report.output, key_note()) if t)
-        for path, report in zip(paths, reports, strict=True):
-            name = "__".join(path.relative_to(target).with_suffix("").parts)
-            write_results(report, out_dir / f"{name}.results.json")
-        csv_path = write_csv(reports, args.csv or out_dir / "grades.csv")
+        outputs = [out_dir / f"{'__'.join(p.relative_to(target).with_suffix('').parts)}.results.json" for p in paths]
+        outputs.append(Path(args.csv) if args.csv else out_dir / "grades.csv")
+    elif not target.is_file():
+        return _error(f"{target} is neither a notebook file nor a folder")
+    else:
+        paths = [target]
+        outputs = [Path(args.output or "results.json")]
+    for out in outputs:
+        if out.is_symlink():
+            return _error(f"output path {out} is a symlink; refusing to write through it (remove it or choose "
+                          "another path)")
+    if args.unsafe_same_user:
+        print(f"grade: {UNSAFE_LIMITS}", file=sys.stderr)
+    sandbox = Sandbox(privileged=False if args.unsafe_same_user and os.geteuid() != 0 else None,
+                      unsafe_same_user=bool(args.unsafe_same_user))
+    grader = Grader(args.unit, args.source, tuple(args.checks), _limits(args), sandbox)
+    if target.is_file():
+        report = grader.grade(target)
+        try:
+            out = write_results(report, outputs[0])
+        except (OSError, ValueError) as exc:
+            return _error(f"could not write {outputs[0]}: {exc}", EXIT_GRADER_ERROR)
         if not args.quiet:
-            for report in reports:
-                print(f"{report.submission}: {report.score:g} / {report.max_score:g} ({report.status})")
+            print(format_text(report))
+            print(f"results: {out}")
+        return EXIT_GRADER_ERROR if report.status == "error" else EXIT_GRADED
+    if args.unit is None:
+        print("grade: no --unit given: each notebook is graded as the unit its metadata (or file name) names; "
+              "see the unit column of the CSV", file=sys.stderr)
+    from tqdm import tqdm
+
+    with tqdm(total=len(paths), desc="grading", unit="notebook", disable=args.quiet) as bar:
+        reports = grader.grade_many(paths, jobs=args.jobs, on_done=lambda _: bar.update(1))
+    failed = []
+    for out, report in zip(outputs[:-1], reports, strict=True):
+        try:
+            write_results(report, out)
+        except (OSError, ValueError) as exc:
+            failed.append(f"{out}: {exc}")
+    try:
+        csv_path = write_csv(reports, outputs[-1])
+    except (OSError, ValueError) as exc:
+        failed.append(f"{outputs[-1]}: {exc}")
+        csv_path = None
+    if not args.quiet:
+        for report in reports:
+            print(f"{report.submission} [{report.unit}]: {report.score:g} / {report.max_score:g} ({report.status})")
+        if csv_path is not None:
             print(f"grades: {csv_path}")
-        return EXIT_GRADER_ERROR if any(r.status == "error" for r in reports) else EXIT_GRADED
-    except (GraderError, ChecksUnavailable) as exc:
-        print(f"grade: grader error: {exc}", file=sys.stderr)
-        return EXIT_GRADER_ERROR
+    if failed:
+        return _error(f"could not write {len(failed)} file(s): " + "; ".join(failed), EXIT_GRADER_ERROR)
+    return EXIT_GRADER_ERROR if any(r.status == "error" for r in reports) else EXIT_GRADED
 
 
 def _bundle(args: argparse.Namespace) -> int:
@@ -184,10 +226,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one grading subcommand (``python -m mlops_course.grading.cli grade ...``)."""
-    parser = argparse.ArgumentParser(prog="mlops-course", description="Exercise release and grading.")
+    parser = _OneLineParser(prog="mlops-course", description="Exercise release and grading.")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Command-line errors as one line (``mlops-course grade: error: ...``), exit code 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 if __name__ == "__main__":

@@ -260,7 +260,6 @@ class ReplyError(ValueError):
 
 
 MAX_INT_DIGITS = 400
-MAX_REPLY_DEPTH = 64
 
 
 def _parse_int(text: str) -> int:
@@ -269,43 +268,21 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _json_depth_ok(data: bytes, limit: int = MAX_REPLY_DEPTH) -> bool:
-    """Whether the JSON text nests ``[``/``{`` at most ``limit`` deep (a linear scan, strings skipped)."""
-    depth, in_string, escaped = 0, False, False
-    for byte in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return False
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return True
-
-
 def parse_reply(data: bytes) -> Any:
     """Decode one reply of the worker; anything odd raises :class:`ReplyError` with the reason.
 
-    Refused: invalid UTF-8 or JSON, nesting deeper than :data:`MAX_REPLY_DEPTH` (checked before
-    parsing, so a 400,000-deep reply cannot exhaust the recursion limit), integers with more than
-    :data:`MAX_INT_DIGITS` digits. Strings may contain lone surrogates (``"\ud800"``); the reports
-    replace them when writing.
+    Refused: invalid UTF-8 or JSON, nesting deeper than the interpreter's recursion limit
+    (``json`` raises ``RecursionError`` on a 400,000-deep reply; results deeper than 25 levels are
+    refused later by ``decode_value``), integers with more than :data:`MAX_INT_DIGITS` digits.
+    Strings may contain lone surrogates (``"\ud800"``); the reports replace them when writing.
     """
-    if not _json_depth_ok(data):
-        raise ReplyError(f"a reply nested more than {MAX_REPLY_DEPTH} levels deep")
     try:
         return json.loads(data.decode("utf-8"), parse_int=_parse_int)
     except ReplyError:
         raise
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        raise ReplyError("a reply nested too deeply") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ReplyError(f"a malformed reply ({type(exc).__name__})") from exc
 
 

@@ -48,7 +48,8 @@ def nbgrader_meta(cell: dict) -> dict:
 def read_notebook_json(data: bytes | str, name: str = "the submission") -> dict:
     """Parse and sanity-check a notebook's JSON; raise :class:`SubmissionError` if unusable.
 
-    Checks: valid UTF-8 JSON; an object with ``cells`` (a list of objects) and ``nbformat``;
+    Checks: valid UTF-8 JSON (not nested deeper than the interpreter's recursion limit, no integer
+    over its digit limit); an object with ``cells`` (a list of objects) and ``nbformat``;
     nbformat 4 (3 and older are not supported, and there is no 5 yet); a Python kernel when the
     notebook names its language. Cell ``source`` may be a string or a list of strings.
     """
@@ -62,9 +63,13 @@ def read_notebook_json(data: bytes | str, name: str = "the submission") -> dict:
             raise SubmissionError(f"{name} is not a text file (not UTF-8): is it really a .ipynb notebook?") from exc
     try:
         nb = json.loads(data)
+    except RecursionError as exc:
+        raise SubmissionError(f"{name} is JSON nested too deeply to be a Jupyter notebook") from exc
     except json.JSONDecodeError as exc:
         raise SubmissionError(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}): a Jupyter notebook "
                               "is a JSON file; download it again with File > Download") from exc
+    except ValueError as exc:  # e.g. an integer over the interpreter's digit limit
+        raise SubmissionError(f"{name} is not usable JSON ({exc}): download the notebook again") from exc
     if not isinstance(nb, dict) or "cells" not in nb or "nbformat" not in nb:
         raise SubmissionError(f"{name} is JSON but not a Jupyter notebook (no 'cells'/'nbformat')")
     version = nb.get("nbformat")
