@@ -28,16 +28,149 @@ gets a report with score 0), 2 usage error, 3 grader error.
 """
 from __future__ import annotations
 
+import builtins
+import contextlib
+import importlib
+import inspect
+import sys
+import types
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["check"]
+__all__ = ["check", "reference_uses", "BLOCKED_PACKAGES"]
+
+BLOCKED_PACKAGES = ("mlops_course",)
+"""Packages the grader's worker refuses to import (its ``Sandbox.block``); the self-check refuses them too."""
+
+
+def _blocked(name: object) -> bool:
+    return isinstance(name, str) and any(name == p or name.startswith(p + ".") for p in BLOCKED_PACKAGES)
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _functions_of(obj: Any) -> list[types.FunctionType]:
+    if inspect.isclass(obj):
+        found = []
+        for klass in obj.__mro__:
+            if klass is object or _blocked(getattr(klass, "__module__", "")):
+                continue
+            for value in vars(klass).values():
+                value = getattr(value, "__func__", value)  # staticmethod / classmethod
+                if isinstance(value, property):
+                    value = value.fget
+                if isinstance(value, types.FunctionType):
+                    found.append(value)
+        return found
+    obj = getattr(obj, "__func__", obj)
+    return [obj] if isinstance(obj, types.FunctionType) else []
+
+
+def reference_uses(obj: Any) -> list[str]:
+    """What of the course package (the grader's blocked imports) ``obj`` relies on; empty if nothing.
+
+    Looks at ``obj`` itself (imported from the package?), its classes' bases, and every name its
+    code (and nested functions') loads or imports: an ``import mlops_course...`` inside the
+    function, or a global bound to a module, function or class of the package.
+
+    Parameters
+    ----------
+    obj : callable
+        The student's function or class.
+
+    Returns
+    -------
+    list of str
+        One line per use, e.g. ``"imports mlops_course.privacy.dp.laplace"``.
+
+    Examples
+    --------
+    >>> from mlops_course.privacy.dp.laplace import laplace_mechanism
+    >>> reference_uses(laplace_mechanism)
+    ['is mlops_course.privacy.dp.laplace.laplace_mechanism itself']
+    >>> reference_uses(lambda x: x + 1)
+    []
+    """
+    uses: list[str] = []
+    module = getattr(obj, "__module__", None)
+    if _blocked(module):
+        uses.append(f"is {module}.{getattr(obj, '__qualname__', type(obj).__name__)} itself")
+        return uses
+    if inspect.isclass(obj):
+        uses += [f"subclasses {b.__module__}.{b.__qualname__}" for b in obj.__mro__[1:] if _blocked(b.__module__)]
+    for func in _functions_of(obj):
+        scope = func.__globals__
+        for code in _code_objects(func.__code__):
+            for name in code.co_names:
+                if _blocked(name):
+                    uses.append(f"imports {name}")
+                    continue
+                value = scope.get(name)
+                if value is None or value is obj:
+                    continue
+                owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+                if _blocked(owner) and not (isinstance(value, types.FunctionType) and value.__name__ == "check"):
+                    uses.append(f"uses {name} ({owner})")
+    return list(dict.fromkeys(uses))
+
+
+@contextlib.contextmanager
+def _grader_import_block() -> Iterator[None]:
+    """While running the student's code, refuse ``import mlops_course...`` from outside the package."""
+    original = builtins.__import__
+
+    def guarded(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s names
+        caller = (globals or {}).get("__name__", "")
+        if level == 0 and _blocked(name) and not _blocked(caller):
+            raise ImportError(f"importing {name!r} is blocked while grading: the task asks for your own "
+                              "implementation, not the course's reference")
+        return original(name, globals, locals, fromlist, level)
+
+    original_module = importlib.import_module
+
+    def guarded_module(name, package=None):
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if _blocked(name) and not _blocked(caller):
+            raise ImportError(f"importing {name!r} is blocked while grading: the task asks for your own "
+                              "implementation, not the course's reference")
+        return original_module(name, package)
+
+    builtins.__import__ = guarded
+    importlib.import_module = guarded_module
+    try:
+        yield
+    finally:
+        builtins.__import__ = original
+        importlib.import_module = original_module
+
+
+def _find_task(grade_id: str) -> Any:
+    from mlops_course.grading.checks import ChecksUnavailable, builtin_checks, check_modules
+
+    found, problems = {}, []
+    for unit in check_modules(strict=False):
+        try:
+            found.update({c.grade_id: c for c in builtin_checks(unit)})
+        except ChecksUnavailable as exc:
+            problems.append(str(exc))
+    if grade_id not in found:
+        extra = ("; some units' checks could not be loaded: " + " | ".join(problems)) if problems else ""
+        raise ValueError(f"grade_id must be one of {sorted(found)}, got {grade_id!r}{extra}")
+    return found[grade_id]
 
 
 def check(grade_id: str, obj: Any) -> None:
     """Run the *visible* checks of one task on ``obj`` and print ✔/✘ with hints.
 
     The self-check runs in the student's own kernel and never decides the grade: the grader
-    runs the same visible checks plus hidden ones in an isolated process.
+    runs the same visible checks plus hidden ones in an isolated process. It applies the
+    grader's import block first: an answer that is, imports or calls the course's reference
+    package (``mlops_course``) fails here, as it scores 0 when graded.
 
     Parameters
     ----------
@@ -59,18 +192,23 @@ def check(grade_id: str, obj: Any) -> None:
     >>> check("dp-halfwidth", lambda s, e, confidence=0.95: 0.0)  # doctest: +ELLIPSIS
     Self-check dp-halfwidth ...
     """
-    from mlops_course.grading.checks import LocalRemote, builtin_checks, check_modules, run_property
+    from mlops_course.grading.checks import LocalRemote, run_property
 
-    found = {c.grade_id: c for unit in check_modules() for c in builtin_checks(unit)}
-    if grade_id not in found:
-        raise ValueError(f"grade_id must be one of {sorted(found)}, got {grade_id!r}")
-    task = found[grade_id]
+    task = _find_task(grade_id)
     visible = [p for p in task.properties if p.visible]
     print(f"Self-check {grade_id} ({len(visible)} visible checks; the grade also uses hidden checks):")
+    uses = reference_uses(obj)
+    if uses:
+        print(f"  ✘ {task.name} relies on the course's reference package: " + "; ".join(uses[:5]))
+        print("      the grader refuses `import mlops_course` (the reference implementation) while grading, "
+              "so this task would score 0: write your own implementation")
+        print(f"  0/{len(visible)} visible checks pass")
+        return
     remote = LocalRemote({task.name: obj})
     passed_count = 0
     for prop in visible:
-        passed, message, broken = run_property(prop, remote, task.name)
+        with _grader_import_block():
+            passed, message, broken = run_property(prop, remote, task.name)
         if broken is not None and "NotImplementedError" in broken:
             print(f"  ✘ {task.name} is not implemented yet")
             raise NotImplementedError(
@@ -79,5 +217,7 @@ def check(grade_id: str, obj: Any) -> None:
         if passed:
             print(f"  ✔ {prop.name}")
         else:
+            if "blocked while grading" in message:
+                message += " (the grader refuses the course's reference package)"
             print(f"  ✘ {prop.name} — {message}" + (f"\n      hint: {prop.hint}" if prop.hint else ""))
     print(f"  {passed_count}/{len(visible)} visible checks pass")

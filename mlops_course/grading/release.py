@@ -7,6 +7,13 @@
   markdown answer block becomes ``YOUR ANSWER HERE``); an answer cell (``nbgrader.solution``)
   without markers is replaced entirely, as nbgrader does;
 * removes ``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS`` blocks;
+* treats a *manually graded answer* (a code or markdown cell with ``nbgrader: {solution: true,
+  grade: true, grade_id, points}``, graded by a person) like any answer cell: its solution region
+  (the whole cell, or the lines between the markers) becomes the stub, ``YOUR ANSWER HERE`` in
+  markdown (nbgrader's stubs); its ``points`` must be a number > 0;
+* removes *rubric cells*: cells whose metadata holds ``"mlops_course": {"rubric": "<grade_id>"}``
+  (the marking guide of the manual question ``<grade_id>``, kept in the solution notebook only);
+  a rubric naming no manual question of the notebook is an error;
 * clears outputs and execution counts, and drops per-run metadata (``execution``,
   ``collapsed``, ``scrolled``);
 * keeps cell ids (missing ones get a deterministic id from the ``grade_id`` or the position)
@@ -27,7 +34,7 @@ import nbformat
 from mlops_course.grading.notebook import cell_source, nbgrader_meta
 
 __all__ = ["release_source", "release_notebook", "render_notebook", "release_file", "release_all",
-           "stale_exercises", "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "MARKDOWN_STUB"]
+           "stale_exercises", "rubric_of", "is_manual", "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "MARKDOWN_STUB"]
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -90,9 +97,55 @@ def release_source(source: str, cell_type: str = "code", solution: bool = True) 
     return source
 
 
+def rubric_of(cell: dict) -> str | None:
+    """The ``grade_id`` a rubric cell belongs to (``metadata.mlops_course.rubric``), else ``None``."""
+    meta = cell.get("metadata")
+    course = meta.get("mlops_course") if isinstance(meta, dict) else None
+    rubric = course.get("rubric") if isinstance(course, dict) else None
+    return rubric if isinstance(rubric, str) else None
+
+
+def is_manual(cell: dict) -> bool:
+    """Whether a cell is a manually graded answer (``nbgrader`` ``solution`` and ``grade`` both true)."""
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
+def _check_manual(nb: nbformat.NotebookNode) -> None:
+    manual = set()
+    for index, cell in enumerate(nb.cells):
+        if not is_manual(cell):
+            continue
+        meta = nbgrader_meta(cell)
+        gid, points = meta.get("grade_id"), meta.get("points")
+        if not isinstance(gid, str) or not gid:
+            raise ValueError(f"cell {index}: a manually graded answer needs a grade_id, got {gid!r}")
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not points > 0:
+            raise ValueError(f"cell {index} ({gid}): points of a manually graded answer must be a number > 0, "
+                             f"got {points!r}")
+        manual.add(gid)
+    for index, cell in enumerate(nb.cells):
+        rubric = rubric_of(cell)
+        if rubric is None and isinstance(cell.get("metadata"), dict) and "rubric" in (
+                cell.metadata.get("mlops_course") or {}):
+            raise ValueError(f"cell {index}: metadata.mlops_course.rubric must be a grade_id string")
+        if rubric is not None and rubric not in manual:
+            raise ValueError(f"cell {index}: rubric for {rubric!r}, which is not a manually graded answer of this "
+                             f"notebook (those are {sorted(manual)})")
+
+
 def release_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Return the released copy of a solution notebook (the input is not modified)."""
+    """Return the released copy of a solution notebook (the input is not modified).
+
+    Raises
+    ------
+    ValueError
+        For unbalanced solution markers, a manual answer without a grade_id or positive points,
+        or a rubric cell naming no manual answer.
+    """
     out = copy.deepcopy(nb)
+    _check_manual(out)
+    out.cells = [cell for cell in out.cells if rubric_of(cell) is None]
     for index, cell in enumerate(out.cells):
         meta = nbgrader_meta(cell)
         try:
