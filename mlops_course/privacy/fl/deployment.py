@@ -370,16 +370,38 @@ def _cmd(args: argparse.Namespace) -> int:
         return 1
 
 
+def _cli_count(text: str) -> int:
+    """argparse type of ``--supernodes``/``--rounds``: an integer >= 1, checked before anything starts."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def _cli_seconds(text: str) -> float:
+    """argparse type of ``--timeout``: a finite number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``fl-deploy`` (SuperLink + SuperNodes on loopback, run the course app) to a CLI."""
     p = subparsers.add_parser(
         "fl-deploy", help="run the federated-learning app on Flower's Deployment Engine (loopback)",
         description="Start a Flower SuperLink and N SuperNodes on 127.0.0.1, run the course's Flower App "
-                    "with `flwr run`, print the per-round test accuracy, and stop every process.")
-    p.add_argument("--supernodes", type=int, default=3, help="number of SuperNodes (default 3)")
-    p.add_argument("--rounds", type=int, default=2, help="server rounds (default 2)")
+                    "with flwr run, print the per-round test accuracy, and stop every process.")
+    p.add_argument("--supernodes", type=_cli_count, default=3, help="number of SuperNodes (default 3)")
+    p.add_argument("--rounds", type=_cli_count, default=2, help="server rounds (default 2)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="run-config override, e.g. --set strategy='\"median\"' --set seed=3 (repeatable)")
-    p.add_argument("--timeout", type=float, default=90.0, help="start-up timeout in seconds")
+    p.add_argument("--timeout", type=_cli_seconds, default=90.0, help="start-up timeout in seconds")
     p.add_argument("--serve", action="store_true", help="keep the federation running until Ctrl-C")
     p.set_defaults(func=_cmd)
