@@ -14,6 +14,7 @@ from mlops_course.grading.release import (
     release_notebook,
     release_source,
     render_notebook,
+    rubric_of,
     stale_exercises,
 )
 from tests.grading.conftest import ANSWER_IDS, EXERCISE, SOLUTION
@@ -42,13 +43,17 @@ def test_released_exercise_has_stubs_no_solutions_no_outputs():
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
     nb = nbformat.read(str(EXERCISE), as_version=4)
     solution = nbformat.read(str(SOLUTION), as_version=4)
-    assert [c.get("id") for c in nb.cells] == [c.get("id") for c in solution.cells]
-    assert [nbgrader_meta(c) for c in nb.cells] == [nbgrader_meta(c) for c in solution.cells]
+    kept = [c for c in solution.cells if rubric_of(c) is None]  # rubric cells stay in the solution
+    assert [c.get("id") for c in nb.cells] == [c.get("id") for c in kept]
+    assert [nbgrader_meta(c) for c in nb.cells] == [nbgrader_meta(c) for c in kept]
+    assert not any(rubric_of(c) for c in nb.cells)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
-        if nbgrader_meta(cell).get("solution"):
+        if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
             assert "# YOUR CODE HERE\n" in cell.source and "raise NotImplementedError()" in cell.source
+        elif nbgrader_meta(cell).get("solution"):
+            assert "YOUR ANSWER HERE" in cell.source
     assert exercise_from_notebook(nb).answer_ids == ANSWER_IDS
 
 
@@ -111,3 +116,65 @@ def test_exercise_runs_up_to_the_first_task_with_not_implemented_error():
     assert first_answer <= failed[0] < ids.index(ANSWER_IDS[1])
     error = next(o for o in nb.cells[failed[0]].outputs if o.output_type == "error")
     assert error.ename == "NotImplementedError"
+
+
+# ----------------------------------------------------------------------------- manual answers and rubrics
+def _manual_notebook() -> nbformat.NotebookNode:
+    """A solution with a markdown and a code manual answer, each with a rubric cell, and one task."""
+    nb = nbformat.v4.new_notebook()
+    md = nbformat.v4.new_markdown_cell("**Q1.** Which ε would you choose?\n\nε = 1, because the error is 4% at n = 1000.")
+    md.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "q-eps", "points": 2, "locked": False,
+                               "schema_version": 3}
+    md_rubric = nbformat.v4.new_markdown_cell("Rubric q-eps: 1 pt for the trade-off, 1 pt for the number. SECRET-1")
+    md_rubric.metadata["mlops_course"] = {"rubric": "q-eps"}
+    code = nbformat.v4.new_code_cell("advantage = 0.1\n### BEGIN SOLUTION\nadvantage = 0.42  # SECRET-2\n"
+                                     "### END SOLUTION\nprint(advantage)")
+    code.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "q-attack", "points": 3.5,
+                                 "locked": False, "schema_version": 3}
+    code_rubric = nbformat.v4.new_markdown_cell("Rubric q-attack: advantage ≈ 0.4. SECRET-3")
+    code_rubric.metadata["mlops_course"] = {"rubric": "q-attack"}
+    task = nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION\n    return x  # SECRET-4\n    ### END SOLUTION")
+    task.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "t-f", "locked": False,
+                                 "schema_version": 3}
+    nb.cells = [md, md_rubric, code, code_rubric, task]
+    return nb
+
+
+def test_release_stubs_manual_answers_and_removes_rubric_cells():
+    nb = _manual_notebook()
+    released = release_notebook(nb)
+    text = render_notebook(released)
+    assert "SECRET" not in text and "Rubric" not in text
+    assert [nbgrader_meta(c).get("grade_id") for c in released.cells] == ["q-eps", "q-attack", "t-f"]
+    md, code, task = released.cells
+    assert md.source == "YOUR ANSWER HERE"  # whole markdown answer replaced, as nbgrader does
+    assert code.source == "advantage = 0.1\n# YOUR CODE HERE\nraise NotImplementedError()\nprint(advantage)"
+    assert nbgrader_meta(md)["points"] == 2 and nbgrader_meta(code)["points"] == 3.5  # metadata kept for nbgrader
+    assert len(nb.cells) == 5 and "SECRET-1" in nb.cells[1].source  # the solution is not modified
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda nb: nb.cells[0].metadata["nbgrader"].update(points=0), "points of a manually graded answer"),
+    (lambda nb: nb.cells[0].metadata["nbgrader"].pop("points"), "points of a manually graded answer"),
+    (lambda nb: nb.cells[2].metadata["nbgrader"].update(points=True), "points of a manually graded answer"),
+    (lambda nb: nb.cells[0].metadata["nbgrader"].pop("grade_id"), "needs a grade_id"),
+    (lambda nb: nb.cells[1].metadata["mlops_course"].update(rubric="t-f"), "not a manually graded answer"),
+    (lambda nb: nb.cells[3].metadata["mlops_course"].update(rubric=7), "must be a grade_id string"),
+])
+def test_release_rejects_malformed_manual_answers_and_rubrics(change, message):
+    nb = _manual_notebook()
+    change(nb)
+    with pytest.raises(ValueError, match=message):
+        release_notebook(nb)
+
+
+def test_every_solution_rubric_names_a_manual_answer_and_none_reaches_the_exercise():
+    for solution in sorted((REPO / "solutions").glob("*.ipynb")):
+        nb = nbformat.read(str(solution), as_version=4)
+        released = release_notebook(nb)  # raises on a rubric without its question
+        assert not any(rubric_of(c) for c in released.cells), solution.name
+        for cell in nb.cells:
+            if rubric_of(cell) is not None:
+                body = cell.source.strip().splitlines()
+                assert body, solution.name
+                assert all(line not in render_notebook(released) for line in body if len(line) > 20), solution.name
