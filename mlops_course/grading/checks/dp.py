@@ -13,11 +13,32 @@ student's code; none of them trusts a single implementation:
 * behaviour (``ValueError`` on invalid input, use of the ``rng`` argument, refusing a query over
   budget) is checked by calling the student's code and looking at what comes back.
 
-False-fail rate. Each statistical property runs its KS test and its mean-|noise| test at level
-``ALPHA_PER_TEST / 2`` each, and :data:`N_STATISTICAL_TESTS` such properties exist, so by the union
-bound an honest solution (any correct Laplace sampler, numpy's or another) fails any of them with
-probability at most ``N_STATISTICAL_TESTS * ALPHA_PER_TEST = 1e-6`` (over the choice of seeds; the
-seeds are fixed, so grading is deterministic).
+Judgment tasks (7, 8) are graded by properties, never against one expected value:
+
+* ``dp-plan``: the student's ``plan_mean_release`` chooses ε and a clipping bound U from a public
+  sample; the harness judges the plan on its **own** private data set (another sample of the same
+  population) with the exact probability that the error stays within the target
+  (:func:`plan_success`, no Monte Carlo), the budget, and thrift (ε at most ``PLAN_THRIFT`` times the
+  cheapest plan on its data, :func:`cheapest_plan`), and requires a refusal when no plan fits;
+* ``dp-audit``: the student's ``audit_epsilon`` turns outputs of a mechanism on neighbouring data sets
+  into a lower bound on ε at the confidence the harness passes; it must be sound (<= the true ε of the
+  mechanism the harness ran, including ε = 0), informative (>= ``AUDIT_POWER`` · ε) and expose a
+  mechanism with too little noise.
+
+Secret inputs. Every hidden property draws its data, parameters and ``Rng`` seeds from
+``secret_rng``/``secret_seed`` with a tag ``"07/<grade_id>/<property>"``, so with a course key
+(``MLOPS_COURSE_GRADING_KEY``) a table replaying answers recorded from the public package cannot match.
+
+False-fail rate, for any key (the seeds come from the key; grading is deterministic given it).
+Each statistical property runs its KS test and its mean-|noise| test at level ``ALPHA_PER_TEST / 2``
+each, and :data:`N_STATISTICAL_TESTS` such properties exist; the audit task passes the confidence
+``1 − AUDIT_MISS`` to the student's bound in each of at most ``N_AUDIT_CASES`` cases, so a valid bound
+over-claims with probability at most :data:`ALPHA_AUDIT`. By the union bound an honest solution fails
+any of them with probability at most ``N_STATISTICAL_TESTS * ALPHA_PER_TEST + ALPHA_AUDIT = 1e-6``.
+The remaining judgment properties are deterministic given the data; their margins for an honest
+answer are measured over many keys in ``tests/dp/test_grading_dp.py`` (a plan with a 20% safety margin:
+P(|error| <= X) > 0.96 against the required 0.95 and ε < 1.6 × the cheapest against the allowed 2;
+the audit's bound lies > 6 standard deviations above ``AUDIT_POWER`` · ε).
 
 Power. The KS test alone only catches gross errors: at level 1e-7 its critical distance is about
 0.0205 with 20,000 draws and 0.029 with 10,000, while Laplace laws whose scales differ by 10% are
