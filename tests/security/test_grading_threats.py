@@ -1,20 +1,41 @@
-"""Grading of exercise 01: the solution gets full marks, the untouched exercise 0, and a plausible
-wrong answer to each task loses points on that task only (one submission with all six mistakes)."""
+"""Grading of exercise 01: full marks for the solution under two grading keys, 0 for the untouched
+exercise, exactly the done tasks for a partial submission, and plausible wrong or lazy answers lose
+the task they answer (the judgment tasks, 'membership_audit' and 'size_rate_limit', each get several).
+
+Grader runs go through the isolated worker; the many lazy variants of the judgment tasks are run
+through :class:`LocalRemote` (the same properties, in this process), and the statistical properties are
+run for the solution under several grading keys (their false-fail rate is stated for *any* key).
+"""
 from __future__ import annotations
 
+import json
+import math
+
+import numpy as np
 import pytest
 
-from mlops_course.grading.checks import LocalRemote, load_checks, run_property
+from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, load_checks, run_property, secret_seed
 from mlops_course.grading.checks import threats as threat_checks
 from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
-from tests._grading import scores, with_answers, write_notebook
+from tests._grading import (
+    answer_source,
+    assert_full_marks,
+    load_notebook,
+    scores,
+    with_answers,
+    write_notebook,
+)
 
 STEM = "01_security_threats"
 SOLUTION = REPO_ROOT / "solutions" / f"{STEM}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{STEM}.ipynb"
-POINTS = {"threats-fgsm": 3.0, "threats-extract": 3.0, "threats-membership": 3.0, "threats-flip": 2.0,
-          "threats-injection": 2.0, "threats-bucket": 2.0}
-LIMITS = Limits(cell_seconds=5.0, call_seconds=20.0, total_seconds=120.0, memory_bytes=2 * 2**30, processes=32)
+POINTS = {"threats-fgsm": 3.0, "threats-extract": 3.0, "threats-membership": 3.0, "threats-audit": 4.0,
+          "threats-flip": 2.0, "threats-injection": 2.0, "threats-bucket": 2.0, "threats-ratelimit": 3.0}
+MANUAL_POINTS = {"threats-audit-written": 3.0}
+JUDGMENT = ("threats-audit", "threats-ratelimit")
+# generous: a loaded 2-core machine
+LIMITS = Limits(cell_seconds=30.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=2 * 2**30, processes=32)
+KEYS = (None, "course key A: 7f3c", "course key B: 91d0")
 
 WRONG = {
     "threats-fgsm": '''
@@ -37,6 +58,10 @@ def yeom_advantage(p_members, y_members, p_nonmembers, y_nonmembers):
     li = -np.log(p_members[np.arange(len(y_members)), y_members])
     lo = -np.log(p_nonmembers[np.arange(len(y_nonmembers)), y_nonmembers])
     return float(np.mean(li < li.mean()) - np.mean(lo < li.mean()))   # strict <
+''',
+    "threats-audit": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    return {"threshold": 0.2, "advantage": 0.35, "ci": (0.3, 0.4)}   # numbers, no audit
 ''',
     "threats-flip": '''
 def flip_labels(y, rate, rng):
@@ -61,6 +86,65 @@ class TokenBucket:
             return True
         return False
 ''',
+    "threats-ratelimit": '''
+def size_rate_limit(traces, horizon):
+    capacity = float(max(len(t) for t in traces))   # a quota: serves everyone, ignores the horizon
+    return {"rate": 0.0, "capacity": capacity, "worst_case": capacity}
+''',
+}
+
+# lazy or plausible-but-wrong answers to the judgment tasks, each must lose points on its task
+LAZY_AUDIT = {
+    "constant report": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    return {"threshold": 0.2, "advantage": 0.35, "ci": (0.28, 0.42)}
+''',
+    "an interval that always covers": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    li = -np.log(p_members[np.arange(len(y_members)), y_members])
+    lo = -np.log(p_nonmembers[np.arange(len(y_nonmembers)), y_nonmembers])
+    tau = li.mean(); adv = float(np.mean(li <= tau) - np.mean(lo <= tau))
+    return {"threshold": float(tau), "advantage": adv, "ci": (-1.0, 1.0)}
+''',
+    "one standard error instead of z": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    li = -np.log(p_members[np.arange(len(y_members)), y_members])
+    lo = -np.log(p_nonmembers[np.arange(len(y_nonmembers)), y_nonmembers])
+    n1, n0 = len(li) // 2, len(lo) // 2
+    tau = li[:n1].mean(); tpr = np.mean(li[n1:] <= tau); fpr = np.mean(lo[n0:] <= tau)
+    se = math.sqrt(tpr * (1 - tpr) / (len(li) - n1) + fpr * (1 - fpr) / (len(lo) - n0))
+    return {"threshold": float(tau), "advantage": float(tpr - fpr), "ci": (tpr - fpr - se, tpr - fpr + se)}
+''',
+    "a threshold that never fires": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    return {"threshold": -1.0, "advantage": 0.0, "ci": (0.0, 0.0)}
+''',
+    "ignores the confidence level": '''
+def membership_audit(p_members, y_members, p_nonmembers, y_nonmembers, confidence):
+    li = -np.log(p_members[np.arange(len(y_members)), y_members])
+    lo = -np.log(p_nonmembers[np.arange(len(y_nonmembers)), y_nonmembers])
+    n1, n0 = len(li) // 2, len(lo) // 2
+    tau = li[:n1].mean(); tpr = np.mean(li[n1:] <= tau); fpr = np.mean(lo[n0:] <= tau)
+    se = math.sqrt(tpr * (1 - tpr) / (len(li) - n1) + fpr * (1 - fpr) / (len(lo) - n0))
+    return {"threshold": float(tau), "advantage": float(tpr - fpr), "ci": (tpr - fpr - 1.96 * se, tpr - fpr + 1.96 * se)}
+''',
+}
+LAZY_RATELIMIT = {
+    "a quota (rate 0)": WRONG["threats-ratelimit"],
+    "constant parameters": '''
+def size_rate_limit(traces, horizon):
+    return {"rate": 0.5, "capacity": 20.0, "worst_case": 20.0 + 0.5 * horizon}
+''',
+    "average rate plus a guessed burst": '''
+def size_rate_limit(traces, horizon):
+    rate = max(len(t) / (max(t) - min(t)) for t in traces)
+    return {"rate": rate, "capacity": 15.0, "worst_case": 15.0 + rate * horizon}
+''',
+    "worst case misreported": '''
+def size_rate_limit(traces, horizon):
+    capacity = float(max(len(t) for t in traces))
+    return {"rate": 0.0, "capacity": capacity, "worst_case": 1.0}
+''',
 }
 
 
@@ -69,46 +153,174 @@ def grader():
     return Grader(STEM, limits=LIMITS)
 
 
+def _namespace(changes: dict[str, str] | None = None) -> dict:
+    """The solution's imports and answer cells executed here (with some answers replaced)."""
+    nb = load_notebook(SOLUTION)
+    ns: dict = {}
+    exec(answer_source(nb, "threats-imports"), ns)  # noqa: S102 - our own solution notebook
+    for gid in POINTS:
+        exec((changes or {}).get(gid, answer_source(nb, gid)), ns)  # noqa: S102
+    return ns
+
+
+def _local_score(gid: str, ns: dict) -> float:
+    check = {c.grade_id: c for c in threat_checks.CHECKS}[gid]
+    remote = LocalRemote({check.name: ns[check.name]})
+    return sum(p.points for p in check.properties if run_property(p, remote, check.name)[0])
+
+
 def test_registry_matches_the_notebook():
     exercise = find_exercise(STEM)
     checks = load_checks(STEM)
     assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
+    assert {c.grade_id: c.points for c in checks} == {g: p for g, p in exercise.points.items() if g in POINTS} == POINTS
+    assert sum(POINTS.values()) == 22.0
 
 
-def test_solution_full_exercise_zero(grader):
-    report = grader.grade(SOLUTION)
-    assert report.status == "graded"
-    assert scores(report) == POINTS, [t.output for t in report.tests if t.score < t.max_score]
-    empty = grader.grade(EXERCISE)
-    assert empty.score == 0.0 and empty.max_score == sum(POINTS.values())
+def test_manual_questions_have_answer_and_rubric_cells():
+    assert {q.grade_id: float(q.points) for q in threat_checks.MANUAL} == MANUAL_POINTS
+    assert all(q.unit == STEM and q.title for q in threat_checks.MANUAL)
+    cells = load_notebook(SOLUTION)["cells"]
+    for gid, points in MANUAL_POINTS.items():
+        [i] = [k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == gid]
+        meta = cells[i]["metadata"]["nbgrader"]
+        assert cells[i]["cell_type"] == "markdown"
+        assert meta["solution"] and meta["grade"] and not meta["locked"] and meta["points"] == points
+        assert len("".join(cells[i]["source"]).split()) > 100  # a model answer, not a stub
+        rubric = cells[i + 1]
+        assert rubric["metadata"]["mlops_course"] == {"rubric": gid}
+        assert rubric["metadata"]["nbgrader"]["grade_id"] == f"{gid}-rubric"
+        assert not rubric["metadata"]["nbgrader"]["grade"] and rubric["metadata"]["nbgrader"]["locked"]
+        assert "Rubric" in "".join(rubric["source"])
+
+
+@pytest.mark.parametrize("key", KEYS[:2], ids=["development key", "course key"])
+def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
+    if key is None:
+        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(GRADING_KEY_ENV, key)
+    assert_full_marks(grader.grade(SOLUTION), POINTS)
+
+
+def test_untouched_exercise_gets_zero(grader):
+    report = grader.grade(EXERCISE)
+    assert report.score == 0.0 and report.max_score == sum(POINTS.values())
+    auto = [t for t in report.tests if t.name.split(":")[0] in POINTS]
+    assert auto and all("not implemented yet" in t.output for t in auto)
+    manual = [t for t in report.tests if t.name.split(":")[0] in MANUAL_POINTS]
+    assert all(t.score == 0.0 and "manual" in t.output for t in manual)
+
+
+def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
+    done = ("threats-extract", "threats-audit", "threats-ratelimit")
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{STEM}.ipynb")))
+    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
 
 
 def test_each_wrong_answer_loses_its_points(grader, tmp_path):
     nb = with_answers(SOLUTION, {gid: text.strip("\n") for gid, text in WRONG.items()})
     got = scores(grader.grade(write_notebook(tmp_path, nb, f"{STEM}.ipynb")))
     for gid, full in POINTS.items():
-        assert got[gid] < full, gid
+        lost = 0.5 if gid == "threats-injection" else 1.0  # the obfuscation property is worth 0.5
+        assert got[gid] <= full - lost, (gid, got[gid])
 
 
-def test_self_check_visible_properties_pass_on_the_reference():
-    """The package's reference implementations pass every visible and hidden property locally."""
-    import numpy as np
+@pytest.mark.parametrize("key", KEYS[1:], ids=["key A", "key B"])
+@pytest.mark.parametrize(("gid", "variant"), [("threats-audit", v) for v in LAZY_AUDIT]
+                         + [("threats-ratelimit", v) for v in LAZY_RATELIMIT])
+def test_lazy_judgment_answers_lose_the_task(monkeypatch, key, gid, variant):
+    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    text = (LAZY_AUDIT if gid == "threats-audit" else LAZY_RATELIMIT)[variant]
+    assert _local_score(gid, _namespace({gid: text.strip("\n")})) <= POINTS[gid] - 1.0
 
-    from mlops_course.security.evasion import fgsm
-    from mlops_course.security.exhaustion import TokenBucket
-    from mlops_course.security.models import SoftmaxModel
-    from mlops_course.security.prompt_injection import detect_injection
 
-    def fgsm_linear(X, y, W, b, epsilon):
-        return fgsm(SoftmaxModel(W, b, np.inf, 1e-5, 0.0), X, y, epsilon, lower=0.0, upper=1.0)
-
-    objects = {"fgsm_linear": fgsm_linear, "TokenBucket": TokenBucket,
-               "injection_filter": lambda t: detect_injection(t, threat_checks.PHRASES)}
+@pytest.mark.parametrize("key", KEYS)
+def test_solution_passes_every_property_for_any_key(monkeypatch, key):
+    """The false-fail rate is stated for any key: the solution passes under several (incl. all hidden inputs)."""
+    if key is None:
+        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(GRADING_KEY_ENV, key)
+    ns = _namespace()
     for check in threat_checks.CHECKS:
-        if check.name not in objects:
-            continue
-        remote = LocalRemote({check.name: objects[check.name]})
+        remote = LocalRemote({check.name: ns[check.name]})
         for prop in check.properties:
             passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (check.grade_id, prop.name, message)
+            assert passed, (key, check.grade_id, prop.name, message)
+
+
+@pytest.mark.parametrize("key", [f"random key {i}" for i in range(4)])
+def test_statistical_properties_hold_for_more_keys(monkeypatch, key):
+    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    ns = _namespace()
+    for gid in ("threats-audit", "threats-flip"):
+        assert _local_score(gid, ns) == POINTS[gid], (key, gid)
+
+
+def test_hidden_inputs_depend_on_the_key(monkeypatch):
+    tags = ["01/threats-audit/coverage", "01/threats-ratelimit/hidden", "01/threats-flip/uniform"]
+    monkeypatch.setenv(GRADING_KEY_ENV, KEYS[1])
+    a = [secret_seed(t) for t in tags]
+    monkeypatch.setenv(GRADING_KEY_ENV, KEYS[2])
+    b = [secret_seed(t) for t in tags]
+    assert all(x != y for x, y in zip(a, b, strict=True)) and len(set(a)) == 3
+
+
+def test_stated_bounds():
+    """The numbers the module docstring states: coverage thresholds and interval widths."""
+    from scipy import stats
+
+    for conf, need in ((0.9, threat_checks._min_covering(100, 0.9)), (0.95, threat_checks._min_covering(100, 0.95)),
+                       (0.99, threat_checks._min_covering(100, 0.99))):
+        assert stats.binom.cdf(need - 1, 100, conf - 0.02) <= threat_checks.ALPHA_PER_TEST
+        assert stats.binom.cdf(need, 100, conf - 0.02) > threat_checks.ALPHA_PER_TEST
+    assert [round(threat_checks._max_width(c), 3) for c in (0.9, 0.95, 0.99)] == [0.19, 0.226, 0.297]
+    assert threat_checks.N_STATISTICAL_TESTS * threat_checks.ALPHA_PER_TEST + 3e-12 <= threat_checks.ALPHA_TOTAL
+    # Chernoff bound on Yeom's threshold over 300 members: s = mean(Exp(1)) outside [0.6, 1.5]
+    assert math.exp(-300 * (0.5 - math.log(1.5))) + math.exp(-300 * (-0.4 - math.log(0.6))) < 1e-12
+    # the worst ratio of Yeom's threshold to the best one over the stated parameter box, s in [0.6, 1.5]
+    worst = min((math.exp(-s / ai) ** ao - math.exp(-s / ai) ** ai) / threat_checks._best_advantage(ai, ao)
+                for ai in np.linspace(4, 7, 13) for ao in np.linspace(1.2, 2.5, 14) for s in np.linspace(0.6, 1.5, 10))
+    assert worst > 0.6
+
+
+def test_true_advantage_matches_simulation():
+    """The harness's exact advantage of a threshold agrees with a large simulation of its own laws."""
+    g = np.random.default_rng(5)
+    (pi, yi, po, yo), a_in, a_out = threat_checks._audit_case(g, n=200_000)
+    li, lo = -np.log(pi[np.arange(yi.size), yi]), -np.log(po[np.arange(yo.size), yo])
+    for tau in (0.05, 0.2, 0.6):
+        empirical = np.mean(li <= tau) - np.mean(lo <= tau)
+        assert abs(empirical - threat_checks._true_advantage(tau, a_in, a_out)) < 0.006  # > 5 sd of the estimate
+    assert np.allclose(pi.sum(axis=1), 1.0) and np.allclose(po.sum(axis=1), 1.0)
+
+
+def test_best_worst_case_matches_brute_force():
+    """The harness's optimum of capacity + rate·T agrees with a fine grid over rates."""
+    traces = threat_checks._traces(np.random.default_rng(3), 3)
+    for horizon in (10.0, 60.0):
+        rates = np.linspace(0.0, max(t.size for t in traces) / horizon, 4001)
+        grid = min(threat_checks._needed_capacity(traces, r) + r * horizon for r in rates)
+        best = threat_checks._best_worst_case(traces, horizon)
+        assert best <= grid + 1e-9 and best >= grid - 0.01 * grid
+
+
+def test_feedback_shows_inputs_and_expected_property():
+    ns = _namespace({"threats-ratelimit": LAZY_RATELIMIT["constant parameters"].strip("\n")})
+    check = {c.grade_id: c for c in threat_checks.CHECKS}["threats-ratelimit"]
+    passed, message, _ = run_property(check.properties[0], LocalRemote({check.name: ns[check.name]}), check.name)
+    assert not passed and "4 traces" in message and "60 s" in message and "capacity + rate·" in message
+    for check in threat_checks.CHECKS:
+        for prop in check.properties:
+            assert prop.hint and "np." not in prop.hint and "rng." not in prop.hint, (check.grade_id, prop.name)
+
+
+def test_solution_answers_are_json_plain():
+    ns = _namespace()
+    g = np.random.default_rng(0)
+    (pi, yi, po, yo), _, _ = threat_checks._audit_case(g)
+    json.dumps({k: (list(v) if isinstance(v, tuple) else v) for k, v in
+                ns["membership_audit"](pi, yi, po, yo, 0.9).items()})
