@@ -81,9 +81,10 @@ def _grade(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - every error of the grading CLI is one line, never a traceback
         if os.environ.get("MLOPS_COURSE_DEBUG"):
             raise
+        from mlops_course.grading.checks import ChecksUnavailable
         from mlops_course.grading.harness import GraderError
 
-        if isinstance(exc, GraderError):
+        if isinstance(exc, (GraderError, ChecksUnavailable)):
             return _error(f"grader error: {exc}", EXIT_GRADER_ERROR)
         return _error(f"internal error: {type(exc).__name__}: {exc}", EXIT_GRADER_ERROR)
 
@@ -102,6 +103,14 @@ def _grade_checked(args: argparse.Namespace) -> int:
         return _error(f"--jobs must be >= 1, got {args.jobs}")
     if os.geteuid() != 0 and not args.unsafe_same_user:
         return _error(NOT_ROOT)
+    from mlops_course.grading.checks import key_note, use_key_file
+
+    hide: tuple[str, ...] = ()
+    if getattr(args, "key_file", None):
+        try:  # the harness reads the key; the worker never gets it (fresh environment, file hidden)
+            hide = (str(use_key_file(args.key_file)),)
+        except ValueError as exc:
+            return _error(f"--key-file: {exc}")
     if target.is_dir():
         paths = sorted(p for p in target.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
         if not paths:
@@ -121,10 +130,11 @@ def _grade_checked(args: argparse.Namespace) -> int:
     if args.unsafe_same_user:
         print(f"grade: {UNSAFE_LIMITS}", file=sys.stderr)
     sandbox = Sandbox(privileged=False if args.unsafe_same_user and os.geteuid() != 0 else None,
-                      unsafe_same_user=bool(args.unsafe_same_user))
+                      unsafe_same_user=bool(args.unsafe_same_user), hide=hide)
     grader = Grader(args.unit, args.source, tuple(args.checks), _limits(args), sandbox)
     if target.is_file():
         report = grader.grade(target)
+        report.output = "\n".join(t for t in (report.output, key_note()) if t)
         try:
             out = write_results(report, outputs[0])
         except (OSError, ValueError) as exc:
@@ -140,6 +150,8 @@ def _grade_checked(args: argparse.Namespace) -> int:
 
     with tqdm(total=len(paths), desc="grading", unit="notebook", disable=args.quiet) as bar:
         reports = grader.grade_many(paths, jobs=args.jobs, on_done=lambda _: bar.update(1))
+    for report in reports:
+        report.output = "\n".join(t for t in (report.output, key_note()) if t)
     failed = []
     for out, report in zip(outputs[:-1], reports, strict=True):
         try:
