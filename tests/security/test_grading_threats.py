@@ -224,7 +224,7 @@ def test_each_wrong_answer_loses_its_points(grader, tmp_path):
     nb = with_answers(SOLUTION, {gid: text.strip("\n") for gid, text in WRONG.items()})
     got = scores(grader.grade(write_notebook(tmp_path, nb, f"{STEM}.ipynb")))
     for gid, full in POINTS.items():
-        lost = 0.5 if gid == "threats-injection" else 1.0  # the obfuscation property is worth 0.5
+        lost = 0.5 if gid in ("threats-injection", "threats-bucket") else 1.0  # their hidden property: 0.5
         assert got[gid] <= full - lost, (gid, got[gid])
 
 
