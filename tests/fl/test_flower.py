@@ -7,6 +7,7 @@ everything is torn down in ``finally``/context managers. Everything else here is
 from __future__ import annotations
 
 import argparse
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,9 +17,12 @@ import pytest
 from mlops_course.privacy.fl.aggregators import get_aggregator
 from mlops_course.privacy.fl.attacks import SignFlip, untargeted_attack
 from mlops_course.privacy.fl.engine import run_federated
+from mlops_course.privacy.fl.flower_apps import ClientFailureError, _raise_on_failures
+from mlops_course.privacy.fl.flower_settings import FlowerSettings
 from mlops_course.privacy.fl.flower_sim import (
-    ClientFailureError,
-    _raise_on_failures,
+    DEFAULT_SETTINGS,
+    _start_ray,
+    _temporary_environ,
     compare_flower_strategies,
     malicious_ids,
     run_flower_simulation,
@@ -58,6 +62,54 @@ def test_settings_validation():
     with pytest.raises(ValueError, match=r"0\.\.2"):
         compare_flower_strategies(3, 1, malicious=[3])
     assert untargeted_attack("sign_flip", 5.0) == SignFlip(5.0)
+
+
+def test_typed_settings_coerce_and_name_the_bad_key():
+    s = FlowerSettings.merge({"seed": "3", "batch-size": 32.0}, malicious=[0, 2])
+    assert (s.seed, s.batch_size, s.malicious, s.malicious_ids) == (3, 32, "0 2", {0, 2})
+    with pytest.raises(ValueError, match="seed must be an int, got 'x'"):
+        FlowerSettings(seed="x")
+    with pytest.raises(ValueError, match="batch-size must be a whole number"):
+        FlowerSettings.merge({"batch-size": 1.5})
+    with pytest.raises(ValueError, match="unknown setting 'rounds'"):
+        FlowerSettings.merge(rounds=2)
+
+
+def test_app_folder_defaults_are_the_settings_defaults():
+    import tomllib
+
+    from mlops_course.privacy.fl.deployment import APP_DIR
+
+    config = tomllib.loads((APP_DIR / "pyproject.toml").read_text())["tool"]["flwr"]["app"]["config"]
+    assert config == DEFAULT_SETTINGS
+
+
+def test_flower_environment_is_restored_after_a_run_block(monkeypatch):
+    monkeypatch.setenv("FLWR_TELEMETRY_ENABLED", "1")
+    monkeypatch.delenv("FLWR_HOME", raising=False)
+    with _temporary_environ({"FLWR_TELEMETRY_ENABLED": "0", "FLWR_HOME": "/x"}):
+        assert os.environ["FLWR_TELEMETRY_ENABLED"] == "0" and os.environ["FLWR_HOME"] == "/x"
+    assert os.environ["FLWR_TELEMETRY_ENABLED"] == "1" and "FLWR_HOME" not in os.environ
+
+
+def test_ray_start_up_is_retried_whatever_it_raises_then_reported(monkeypatch):
+    import ray
+
+    calls = []
+
+    def flaky_init(**kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise Exception("The current node timed out during startup.")  # what Ray raises
+
+    monkeypatch.setattr(ray, "init", flaky_init)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    _start_ray(2, {"FLWR_TELEMETRY_ENABLED": "0"})
+    assert len(calls) == 3 and calls[-1]["runtime_env"]["env_vars"]["FLWR_TELEMETRY_ENABLED"] == "0"
+    calls.clear()
+    monkeypatch.setattr(ray, "init", lambda **kw: (_ for _ in ()).throw(OSError("no shm")))
+    with pytest.raises(RuntimeError, match="failed to start 3 times; last error: OSError: no shm"):
+        _start_ray(1, {})
 
 
 def _reply(error=None):

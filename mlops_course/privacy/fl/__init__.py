@@ -11,11 +11,13 @@ module              what it provides
 ``dpfedavg``        DP-FedAvg: clip updates, Gaussian noise, user-level ε via the DP unit
 ``secagg``          pairwise-masked secure aggregation with dropouts (X25519 + Shamir)
 ``inversion``       exact input recovery from a single-example gradient
-``flower_sim``      Flower ServerApp/ClientApp of the task; in-process Simulation Engine
+``flower_settings`` typed run configuration of the Flower app (one source of defaults)
+``flower_apps``     Flower ClientApp / ServerApp of the task (strict strategies: failures raise)
+``flower_sim``      Flower's Simulation Engine in process (environment restored, Ray start-up retried)
 ``deployment``      Flower Deployment Engine on loopback (SuperLink + SuperNodes)
 ==================  ======================================================================
 
-Flower is imported only by ``flower_sim`` and ``deployment`` (and only when used).
+Flower is imported only by ``flower_apps``, ``flower_sim`` and ``deployment`` (and only when used).
 """
 from __future__ import annotations
 

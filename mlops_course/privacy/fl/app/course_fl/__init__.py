@@ -1,1 +1,1 @@
-"""The course's Flower App (ServerApp + ClientApp built by mlops_course.privacy.fl.flower_sim)."""
+"""The course's Flower App (ServerApp + ClientApp built by mlops_course.privacy.fl.flower_apps)."""
