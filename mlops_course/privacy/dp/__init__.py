@@ -23,7 +23,7 @@ Every name below is importable from ``mlops_course.privacy.dp`` directly.
 """
 from __future__ import annotations
 
-from mlops_course.privacy.dp.accountant import BudgetExceededError, LedgerEntry, PrivacyAccountant
+from mlops_course.privacy.dp.accountant import BudgetExceededError, LedgerEntry, PrivacyAccountant, charge
 from mlops_course.privacy.dp.accuracy import gaussian_halfwidth, noise_halfwidth, noise_interval
 from mlops_course.privacy.dp.composition import (
     advanced_composition,
@@ -51,10 +51,12 @@ from mlops_course.privacy.dp.exponential import (
 )
 from mlops_course.privacy.dp.fpsafe import (
     default_grid,
+    grid_laplace_guarantee,
     grid_laplace_mechanism,
     grid_laplace_parameters,
     mironov_attack,
     naive_float_laplace,
+    sampler_relative_error,
 )
 from mlops_course.privacy.dp.gaussian import (
     gaussian_delta,
@@ -103,6 +105,8 @@ __all__ = [
     "discrete_laplace",
     "discrete_gaussian",
     "default_grid",
+    "grid_laplace_guarantee",
+    "sampler_relative_error",
     "grid_laplace_parameters",
     "grid_laplace_mechanism",
     "naive_float_laplace",
@@ -133,6 +137,7 @@ __all__ = [
     "gaussian_zcdp",
     "zcdp_to_dp",
     "BudgetExceededError",
+    "charge",
     "LedgerEntry",
     "PrivacyAccountant",
     # accuracy

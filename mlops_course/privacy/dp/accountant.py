@@ -24,11 +24,13 @@ BudgetExceededError: query 'mean' asks for epsilon=0.75, delta=0 but only epsilo
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
+from typing import Any
 
 from mlops_course._validation import check_delta, check_epsilon, check_nonnegative
 
-__all__ = ["BudgetExceededError", "LedgerEntry", "PrivacyAccountant"]
+__all__ = ["BudgetExceededError", "LedgerEntry", "PrivacyAccountant", "charge"]
 
 # Relative slack for floating-point sums, so that e.g. ten queries of ε = 0.1 fit a budget of 1.0.
 _REL_TOL = 1e-12
@@ -74,6 +76,10 @@ class PrivacyAccountant:
     Sums use ``math.fsum`` and a relative tolerance of 1e-12, so budgets split into decimal
     pieces (10 × 0.1 = 1.0) are not refused because of rounding.
 
+    Thread-safe: :meth:`spend` checks and records under one lock, so concurrent queries can never
+    overspend the budget together. Mechanisms take the accountant as ``accountant=`` and charge it
+    *before* drawing noise (:func:`charge`), so the guarantee travels with the call (OpenDP style).
+
     References
     ----------
     Dwork & Roth, *The Algorithmic Foundations of Differential Privacy*, 2014, Theorem 3.16;
@@ -92,6 +98,7 @@ class PrivacyAccountant:
         self._eps_budget = check_epsilon(epsilon_budget, "epsilon_budget")
         self._delta_budget = check_delta(delta_budget, "delta_budget", allow_zero=True)
         self._entries: list[LedgerEntry] = []
+        self._lock = threading.RLock()
 
     # --- read-only views -------------------------------------------------------------------
     @property
@@ -105,15 +112,15 @@ class PrivacyAccountant:
     @property
     def ledger(self) -> list[LedgerEntry]:
         """A copy of the accepted entries (mutating it does not change the accountant)."""
-        return list(self._entries)
+        with self._lock:
+            return list(self._entries)
 
     @property
     def spent(self) -> tuple[float, float]:
         """(Σ εᵢ, Σ δᵢ) over accepted queries."""
-        return (
-            math.fsum(e.epsilon for e in self._entries),
-            math.fsum(e.delta for e in self._entries),
-        )
+        with self._lock:
+            entries = list(self._entries)
+        return math.fsum(e.epsilon for e in entries), math.fsum(e.delta for e in entries)
 
     @property
     def remaining(self) -> tuple[float, float]:
@@ -159,20 +166,22 @@ class PrivacyAccountant:
         delta = check_delta(delta, allow_zero=True)
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
-        if not self.can_spend(epsilon, delta):
-            rem_eps, rem_delta = self.remaining
-            name = f"query {label!r}" if label else "query"
-            raise BudgetExceededError(
-                f"{name} asks for epsilon={epsilon:g}, delta={delta:g} but only "
-                f"epsilon={rem_eps:g}, delta={rem_delta:g} remain "
-                f"(budget epsilon={self._eps_budget:g}, delta={self._delta_budget:g})"
-            )
-        self._entries.append(LedgerEntry(label, epsilon, delta))
-        return self.remaining
+        with self._lock:  # check-then-record is atomic: concurrent spends cannot overspend
+            if not self.can_spend(epsilon, delta):
+                rem_eps, rem_delta = self.remaining
+                name = f"query {label!r}" if label else "query"
+                raise BudgetExceededError(
+                    f"{name} asks for epsilon={epsilon:g}, delta={delta:g} but only "
+                    f"epsilon={rem_eps:g}, delta={rem_delta:g} remain "
+                    f"(budget epsilon={self._eps_budget:g}, delta={self._delta_budget:g})"
+                )
+            self._entries.append(LedgerEntry(label, epsilon, delta))
+            return self.remaining
 
     # --- display -------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._entries)
+        with self._lock:
+            return len(self._entries)
 
     def __repr__(self) -> str:
         eps, delta = self.spent
@@ -183,9 +192,10 @@ class PrivacyAccountant:
 
     def __str__(self) -> str:
         """Aligned table: one row per query, then the total spent, the budget and what remains."""
+        entries = self.ledger
         eps, delta = self.spent
         rem_eps, rem_delta = self.remaining
-        rows = [(str(i + 1), e.label, f"{e.epsilon:.6g}", f"{e.delta:.3g}") for i, e in enumerate(self._entries)]
+        rows = [(str(i + 1), e.label, f"{e.epsilon:.6g}", f"{e.delta:.3g}") for i, e in enumerate(entries)]
         footer = [
             ("", "total spent", f"{eps:.6g}", f"{delta:.3g}"),
             ("", "budget", f"{self._eps_budget:.6g}", f"{self._delta_budget:.3g}"),
@@ -202,3 +212,38 @@ class PrivacyAccountant:
         rule = "-" * (sum(widths) + 6)
         lines = [fmt(header), rule, *(fmt(r) for r in rows), rule, *(fmt(r) for r in footer)]
         return "\n".join(lines)
+
+
+def charge(accountant: Any, epsilon: float, delta: float = 0.0, label: str = "") -> None:
+    """Charge ``accountant`` for a mechanism call, *before* the mechanism draws its noise.
+
+    Mechanisms call this after validating their arguments and before touching the random
+    generator, so a refused query releases nothing and consumes no randomness.
+
+    Parameters
+    ----------
+    accountant : PrivacyAccountant or None
+        ``None`` charges nothing (the caller accounts by hand).
+    epsilon, delta : float
+        The (ε, δ) the call costs.
+    label : str
+        Ledger label.
+
+    Raises
+    ------
+    TypeError
+        If ``accountant`` is neither None nor a :class:`PrivacyAccountant`.
+    BudgetExceededError
+        If the call would exceed the budget (nothing recorded).
+
+    Examples
+    --------
+    >>> acc = PrivacyAccountant(1.0)
+    >>> charge(acc, 0.4, label="count"); acc.spent
+    (0.4, 0.0)
+    """
+    if accountant is None:
+        return
+    if not isinstance(accountant, PrivacyAccountant):
+        raise TypeError(f"accountant must be a PrivacyAccountant or None, got {type(accountant).__name__}")
+    accountant.spend(epsilon, delta, label=label)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from scipy.stats import norm
 
-from mlops_course._validation import check_finite_array, check_positive, check_probability
+from mlops_course._validation import check_positive, check_probability
+from mlops_course.privacy.dp._data import check_data
 from mlops_course.privacy.dp.laplace import laplace_halfwidth
 
 __all__ = ["gaussian_halfwidth", "noise_halfwidth", "noise_interval"]
@@ -114,6 +115,6 @@ def noise_interval(
     >>> round(lo, 3), round(hi, 3)
     (8.04, 11.96)
     """
-    y = float(check_finite_array("released", released, ndim=0))
+    y = float(check_data("released", released, ndim=0))
     h = noise_halfwidth(distribution, scale, confidence)
     return y - h, y + h

@@ -23,7 +23,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from mlops_course._validation import check_delta, check_epsilon, check_finite_array, check_int
+from mlops_course._validation import check_delta, check_epsilon, check_int
+from mlops_course.privacy.dp._data import check_data
 
 __all__ = [
     "basic_composition",
@@ -39,12 +40,12 @@ __all__ = [
 def _check_eps_delta_lists(
     epsilons: Sequence[float], deltas: Sequence[float] | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    eps = check_finite_array("epsilons", epsilons, ndim=1)
+    eps = check_data("epsilons", epsilons, ndim=1)
     if np.any(eps <= 0):
         raise ValueError(f"epsilons must all be > 0, got {eps[eps <= 0].tolist()}")
     if deltas is None:
         return eps, np.zeros_like(eps)
-    dl = check_finite_array("deltas", deltas, ndim=1)
+    dl = check_data("deltas", deltas, ndim=1)
     if dl.shape != eps.shape:
         raise ValueError(f"deltas must have the same length as epsilons ({eps.size}), got {dl.size}")
     if np.any((dl < 0) | (dl >= 1)):
@@ -255,7 +256,8 @@ def kov_composition(
     Raises
     ------
     ValueError, TypeError
-        On ε <= 0, δ outside [0, 1), δ' outside (0, 1) or k not an integer >= 1.
+        On ε <= 0, δ outside [0, 1), δ' outside (0, 1), k not an integer >= 1 or a
+        non-bool ``interpolate`` (``"no"`` is refused, not read as True).
 
     References
     ----------
@@ -271,6 +273,8 @@ def kov_composition(
     delta = check_delta(delta, allow_zero=True)
     k = check_int("k", k, minimum=1)
     delta_prime = check_delta(delta_prime, "delta_prime")
+    if not isinstance(interpolate, (bool, np.bool_)):
+        raise TypeError(f"interpolate must be a bool, got {type(interpolate).__name__} {interpolate!r}")
     log_dp = math.log(delta_prime)
     # largest i in [0, k//2] with log δᵢ <= log δ'  (δ₀ = 0 always qualifies)
     lo, hi = 0, k // 2

@@ -35,13 +35,13 @@ from scipy.special import expit
 from mlops_course._validation import (
     check_delta,
     check_epsilon,
-    check_finite_array,
     check_int,
     check_nonnegative,
     check_positive,
     check_probability,
     check_rng,
 )
+from mlops_course.privacy.dp._data import check_data
 from mlops_course.privacy.dp.rdp import DEFAULT_ORDERS, rdp_to_dp, sampled_gaussian_rdp
 
 __all__ = [
@@ -85,7 +85,7 @@ class DPLogisticRegression:
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """w·x + b for every row of X (shape (n, d))."""
-        X = check_finite_array("X", X, ndim=2)
+        X = check_data("X", X, ndim=2)
         if X.shape[1] != self.weights.shape[0]:
             raise ValueError(f"X must have {self.weights.shape[0]} columns, got shape {X.shape}")
         return X @ self.weights + self.intercept
@@ -105,7 +105,7 @@ class DPLogisticRegression:
 
 
 def _check_labels(y: np.ndarray, n: int) -> np.ndarray:
-    y = check_finite_array("y", y, ndim=1)
+    y = check_data("y", y, ndim=1)
     if y.shape[0] != n:
         raise ValueError(f"y must have one label per row of X ({n}), got {y.shape[0]}")
     if not np.all((y == 0) | (y == 1)):
@@ -148,6 +148,9 @@ def dpsgd_epsilon(
     >>> round(dpsgd_epsilon(1.1, 0.01, 1000, 1e-5), 4)
     1.7253
     """
+    sampling_rate = check_probability("sampling_rate", sampling_rate, open_low=True, open_high=False)
+    noise_multiplier = check_positive("noise_multiplier", noise_multiplier)
+    steps = check_int("steps", steps, minimum=1)
     delta = check_delta(delta)
     rdp = sampled_gaussian_rdp(sampling_rate, noise_multiplier, steps, orders)
     return rdp_to_dp(orders, rdp, delta)[0]
@@ -291,7 +294,7 @@ def dpsgd_logreg(
     >>> model.score(X, y) > 0.9, round(model.epsilon, 2)
     (True, 5.37)
     """
-    X = check_finite_array("X", X, ndim=2)
+    X = check_data("X", X, ndim=2)
     n, d = X.shape
     y = _check_labels(y, n)
     sigma = check_nonnegative("noise_multiplier", noise_multiplier)
@@ -438,7 +441,7 @@ def accuracy_epsilon_tradeoff(
     >>> out["accuracy_mean"].shape
     (2,)
     """
-    eps_arr = check_finite_array("epsilons", epsilons, ndim=1)
+    eps_arr = check_data("epsilons", epsilons, ndim=1)
     if np.any(eps_arr <= 0):
         raise ValueError(f"epsilons must all be > 0, got {eps_arr[eps_arr <= 0].tolist()}")
     delta = check_delta(delta)
@@ -448,7 +451,7 @@ def accuracy_epsilon_tradeoff(
     unknown = set(train_kwargs) - allowed
     if unknown:
         raise TypeError(f"unknown training arguments {sorted(unknown)}; allowed: {sorted(allowed)}")
-    X_test = check_finite_array("X_test", X_test, ndim=2)
+    X_test = check_data("X_test", X_test, ndim=2)
     y_test = _check_labels(y_test, X_test.shape[0])
     q = train_kwargs.get("sampling_rate", 0.05)
     steps = int(train_kwargs.get("steps", 300))

@@ -22,17 +22,18 @@ import numpy as np
 
 from mlops_course._validation import (
     check_epsilon,
-    check_finite_array,
     check_int,
     check_rng,
     check_sensitivity,
 )
+from mlops_course.privacy.dp._data import check_data
+from mlops_course.privacy.dp.accountant import PrivacyAccountant, charge
 
 __all__ = ["exponential_mechanism_probabilities", "exponential_mechanism", "report_noisy_max"]
 
 
 def _check_scores(scores: Any) -> np.ndarray:
-    return check_finite_array("scores", scores, ndim=1)
+    return check_data("scores", scores, ndim=1)
 
 
 def _check_size(size: Any) -> int | None:
@@ -42,8 +43,9 @@ def _check_size(size: Any) -> int | None:
 def exponential_mechanism_probabilities(scores: Any, sensitivity: float, epsilon: float) -> np.ndarray:
     """Exact selection probabilities of the exponential mechanism.
 
-    Formula: ``P(r) = exp(ε u_r / (2Δu)) / Σ_s exp(ε u_s / (2Δu))`` (a softmax, computed after
-    subtracting the maximum so that it never overflows).
+    Formula: ``P(r) = exp(ε u_r / (2Δu)) / Σ_s exp(ε u_s / (2Δu))`` (a softmax, computed as
+    ``exp(((u_r − max u)/Δu)·ε/2)`` normalised: the maximum is subtracted *before* scaling, so
+    it never overflows, even for scores near ±1.8e308).
 
     Guarantee: for neighbouring score vectors (each score moves by at most ``Δu``) every
     probability changes by a factor at most ``e^ε`` (McSherry & Talwar 2007, Thm. 6).
@@ -75,8 +77,13 @@ def exponential_mechanism_probabilities(scores: Any, sensitivity: float, epsilon
     u = _check_scores(scores)
     du = check_sensitivity(sensitivity)
     eps = check_epsilon(epsilon)
-    logits = eps * u / (2.0 * du)
-    w = np.exp(logits - logits.max())
+    # shift first, then scale: (u - max u)/Δu <= 0 never overflows to inf - inf = NaN
+    # (scores such as [1e308, -1e308] overflowed eps·u/(2Δu) before the shift)
+    with np.errstate(over="ignore"):
+        logits = ((u - u.max()) / du) * (eps / 2.0)
+    logits = np.nan_to_num(logits, nan=-np.inf, neginf=-np.inf)  # 0·inf only if Δu underflows
+    logits[u == u.max()] = 0.0
+    w = np.exp(logits)
     return w / w.sum()
 
 
@@ -86,6 +93,9 @@ def exponential_mechanism(
     epsilon: float,
     rng: np.random.Generator,
     size: int | None = None,
+    *,
+    accountant: PrivacyAccountant | None = None,
+    label: str = "exponential_mechanism",
 ) -> int | np.ndarray:
     """Select a candidate index with probability ``∝ exp(ε u_r / (2Δu))``.
 
@@ -108,6 +118,11 @@ def exponential_mechanism(
         Source of randomness.
     size : int, optional
         Number of independent selections (each one costs ε); ``None`` returns one ``int``.
+    accountant : PrivacyAccountant, optional
+        Charged (size·ε, 0) *before* the noise is drawn; a refused call raises
+        :class:`~mlops_course.privacy.dp.accountant.BudgetExceededError` and releases nothing.
+    label : str
+        Ledger label of the charge.
 
     Returns
     -------
@@ -128,6 +143,7 @@ def exponential_mechanism(
     p = exponential_mechanism_probabilities(scores, sensitivity, epsilon)
     n = _check_size(size)
     rng = check_rng(rng)
+    charge(accountant, check_epsilon(epsilon) * (1 if n is None else n), 0.0, label)
     cdf = np.cumsum(p)
     u = rng.random(1 if n is None else n) * cdf[-1]
     idx = np.minimum(np.searchsorted(cdf, u, side="right"), p.size - 1)
@@ -141,6 +157,9 @@ def report_noisy_max(
     rng: np.random.Generator,
     size: int | None = None,
     monotonic: bool = False,
+    *,
+    accountant: PrivacyAccountant | None = None,
+    label: str = "report_noisy_max",
 ) -> int | np.ndarray:
     """Return ``argmax_r (u_r + Z_r)`` with Laplace noise ``Z_r``; only the index is released.
 
@@ -164,6 +183,11 @@ def report_noisy_max(
         Number of independent selections; ``None`` returns one ``int``.
     monotonic : bool, default False
         Set only if the scores are monotone in the data (then the noise scale halves).
+    accountant : PrivacyAccountant, optional
+        Charged (size·ε, 0) *before* the noise is drawn; a refused call raises
+        :class:`~mlops_course.privacy.dp.accountant.BudgetExceededError` and releases nothing.
+    label : str
+        Ledger label of the charge.
 
     Returns
     -------
@@ -188,6 +212,7 @@ def report_noisy_max(
     if not isinstance(monotonic, bool):
         raise TypeError(f"monotonic must be a bool, got {type(monotonic).__name__} {monotonic!r}")
     rng = check_rng(rng)
+    charge(accountant, eps * (1 if n is None else n), 0.0, label)
     scale = (1.0 if monotonic else 2.0) * du / eps
     noisy = u + rng.laplace(0.0, scale, size=(1 if n is None else n, u.size))
     idx = np.argmax(noisy, axis=1)

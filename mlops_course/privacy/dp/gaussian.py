@@ -30,12 +30,13 @@ from scipy.special import log_ndtr
 from mlops_course._validation import (
     check_delta,
     check_epsilon,
-    check_finite_array,
     check_nonnegative,
     check_positive,
     check_rng,
     check_sensitivity,
 )
+from mlops_course.privacy.dp._data import check_data
+from mlops_course.privacy.dp.accountant import PrivacyAccountant, charge
 
 __all__ = [
     "gaussian_sigma_classic",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 _CALIBRATIONS = ("analytic", "classic")
+_MAX_DOUBLINGS = 2100  # 2^±2100 spans every positive double: the bracket search always ends
 
 
 def _log_delta(sigma: float, sensitivity: float, epsilon: float) -> float:
@@ -142,7 +144,12 @@ def gaussian_sigma_classic(sensitivity: float, epsilon: float, delta: float) -> 
             f"epsilon must be < 1 for the classic Gaussian calibration (Dwork & Roth Thm. A.1), "
             f"got {epsilon!r}; use gaussian_sigma_analytic (Balle & Wang 2018), valid for all epsilon > 0"
         )
-    return d * math.sqrt(2.0 * math.log(1.25 / dl)) / eps
+    return d * math.sqrt(2.0 * _log_125_over(dl)) / eps
+
+
+def _log_125_over(delta: float) -> float:
+    """``ln(1.25/δ)`` as ``ln 1.25 − ln δ``: finite for every δ > 0 (1.25/δ overflows below ~7e-309)."""
+    return math.log(1.25) - math.log(delta)
 
 
 def gaussian_sigma_analytic(sensitivity: float, epsilon: float, delta: float) -> float:
@@ -193,12 +200,22 @@ def gaussian_sigma_analytic(sensitivity: float, epsilon: float, delta: float) ->
         value = _log_delta(math.exp(log_sigma), d, eps)
         return max(value, -1e300) - target  # keep brentq's arithmetic finite
 
-    guess = math.log(d * math.sqrt(2.0 * math.log(1.25 / dl)) / eps)
+    guess = math.log(d) + 0.5 * math.log(2.0 * _log_125_over(dl)) - math.log(eps)  # finite for any δ > 0
     lo = hi = guess
-    while f(lo) <= 0.0:  # δ(σ_lo) must exceed the target
+    for _ in range(_MAX_DOUBLINGS):  # δ(σ_lo) must exceed the target
+        if f(lo) > 0.0:
+            break
         lo -= math.log(2.0)
-    while f(hi) > 0.0:  # δ(σ_hi) must be below the target
+    else:
+        raise ValueError(f"could not bracket sigma for sensitivity={sensitivity!r}, epsilon={epsilon!r}, "
+                         f"delta={delta!r}")
+    for _ in range(_MAX_DOUBLINGS):  # δ(σ_hi) must be below the target
+        if f(hi) <= 0.0:
+            break
         hi += math.log(2.0)
+    else:
+        raise ValueError(f"could not bracket sigma for sensitivity={sensitivity!r}, epsilon={epsilon!r}, "
+                         f"delta={delta!r}")
     root = brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
     return math.exp(root)
 
@@ -210,6 +227,9 @@ def gaussian_mechanism(
     delta: float,
     rng: np.random.Generator,
     calibration: str = "analytic",
+    *,
+    accountant: PrivacyAccountant | None = None,
+    label: str = "gaussian_mechanism",
 ) -> float | np.ndarray:
     """Release ``value + N(0, σ²)`` noise, σ calibrated for (ε, δ)-DP.
 
@@ -233,6 +253,11 @@ def gaussian_mechanism(
         Source of randomness.
     calibration : {"analytic", "classic"}, default "analytic"
         How σ is chosen.
+    accountant : PrivacyAccountant, optional
+        Charged (ε, δ) *before* the noise is drawn; a refused call raises
+        :class:`~mlops_course.privacy.dp.accountant.BudgetExceededError` and releases nothing.
+    label : str
+        Ledger label of the charge.
 
     Returns
     -------
@@ -250,7 +275,7 @@ def gaussian_mechanism(
     >>> gaussian_mechanism([0.0, 1.0, 2.0], 1.0, 1.0, 1e-5, rng).shape
     (3,)
     """
-    arr = check_finite_array("value", value)
+    arr = check_data("value", value)
     if calibration not in _CALIBRATIONS:
         raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got {calibration!r}")
     if calibration == "analytic":
@@ -258,5 +283,6 @@ def gaussian_mechanism(
     else:
         sigma = gaussian_sigma_classic(sensitivity, epsilon, delta)
     rng = check_rng(rng)
+    charge(accountant, check_epsilon(epsilon), check_delta(delta), label)
     out = arr + rng.normal(0.0, sigma, size=arr.shape)
     return float(out) if out.ndim == 0 else out

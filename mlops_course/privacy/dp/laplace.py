@@ -23,12 +23,13 @@ import numpy as np
 
 from mlops_course._validation import (
     check_epsilon,
-    check_finite_array,
     check_positive,
     check_probability,
     check_rng,
     check_sensitivity,
 )
+from mlops_course.privacy.dp._data import check_data
+from mlops_course.privacy.dp.accountant import PrivacyAccountant, charge
 
 __all__ = ["laplace_scale", "laplace_mechanism", "laplace_halfwidth"]
 
@@ -67,7 +68,8 @@ def laplace_scale(sensitivity: float, epsilon: float) -> float:
 
 
 def laplace_mechanism(
-    value: Any, sensitivity: float, epsilon: float, rng: np.random.Generator
+    value: Any, sensitivity: float, epsilon: float, rng: np.random.Generator, *,
+    accountant: PrivacyAccountant | None = None, label: str = "laplace_mechanism",
 ) -> float | np.ndarray:
     """Release ``value + Laplace(0, Δ₁/ε)`` noise (independent noise per coordinate).
 
@@ -88,6 +90,11 @@ def laplace_mechanism(
         Privacy-loss parameter, finite and > 0.
     rng : numpy.random.Generator
         Source of randomness.
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) *before* the noise is drawn; a refused call raises
+        :class:`~mlops_course.privacy.dp.accountant.BudgetExceededError` and releases nothing.
+    label : str
+        Ledger label of the charge.
 
     Returns
     -------
@@ -96,8 +103,10 @@ def laplace_mechanism(
 
     Raises
     ------
+    BudgetExceededError
+        If ``accountant`` cannot afford ε (no noise is drawn).
     ValueError, TypeError
-        If ``value`` is empty or not finite, ``sensitivity``/``epsilon`` are not finite numbers
+        If ``value`` is empty, not finite or text, ``sensitivity``/``epsilon`` are not finite numbers
         > 0, or ``rng`` is not a Generator.
 
     Examples
@@ -108,9 +117,10 @@ def laplace_mechanism(
     >>> laplace_mechanism([1.0, 2.0], 1.0, 1.0, rng).shape
     (2,)
     """
-    arr = check_finite_array("value", value)
+    arr = check_data("value", value)
     b = laplace_scale(sensitivity, epsilon)
     rng = check_rng(rng)
+    charge(accountant, check_epsilon(epsilon), 0.0, label)
     out = arr + rng.laplace(0.0, b, size=arr.shape)
     return float(out) if out.ndim == 0 else out
 

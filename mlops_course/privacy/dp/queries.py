@@ -32,11 +32,12 @@ import numpy as np
 from mlops_course._validation import (
     check_bounds,
     check_epsilon,
-    check_finite_array,
     check_int,
     check_probability,
     check_rng,
 )
+from mlops_course.privacy.dp._data import check_data
+from mlops_course.privacy.dp.accountant import PrivacyAccountant
 from mlops_course.privacy.dp.exponential import exponential_mechanism
 from mlops_course.privacy.dp.laplace import laplace_mechanism
 
@@ -88,7 +89,7 @@ def clip(x: Any, lower: float, upper: float) -> np.ndarray:
     array([0. , 0.5, 1. ])
     """
     lo, hi = check_bounds(lower, upper)
-    arr = check_finite_array("x", x, allow_empty=True)
+    arr = check_data("x", x, allow_empty=True)
     return np.clip(arr, lo, hi)
 
 
@@ -191,7 +192,8 @@ def histogram_sensitivity(relation: str = "add_remove") -> float:
     return 1.0 if _check_relation(relation) == "add_remove" else 2.0
 
 
-def dp_count(x: Any, epsilon: float, rng: np.random.Generator) -> float:
+def dp_count(x: Any, epsilon: float, rng: np.random.Generator, *,
+        accountant: PrivacyAccountant | None = None) -> float:
     """ε-DP count of records: len(x) + Laplace(1/ε).
 
     Guarantee: ε-DP under add/remove one record (Δ = 1; Dwork & Roth 2014, Ex. 3.1).
@@ -205,6 +207,8 @@ def dp_count(x: Any, epsilon: float, rng: np.random.Generator) -> float:
     epsilon : float
         ε > 0.
     rng : numpy.random.Generator
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) before any noise is drawn; refused queries release nothing.
 
     Returns
     -------
@@ -230,10 +234,12 @@ def dp_count(x: Any, epsilon: float, rng: np.random.Generator) -> float:
         raise TypeError(f"x must be a sequence of records (list, array, data frame), got {type(x).__name__}")
     else:
         n = len(x)
-    return float(laplace_mechanism(float(n), count_sensitivity(), epsilon, rng))
+    return float(laplace_mechanism(float(n), count_sensitivity(), epsilon, rng,
+                                   accountant=accountant, label="dp_count"))
 
 
-def dp_sum(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Generator) -> float:
+def dp_sum(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Generator, *,
+        accountant: PrivacyAccountant | None = None) -> float:
     """ε-DP sum: Σ clip(xᵢ, lower, upper) + Laplace(max(|lower|, |upper|)/ε).
 
     Guarantee: ε-DP under add/remove one record (Δ₁ = max(|lower|, |upper|)).
@@ -247,6 +253,8 @@ def dp_sum(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Ge
     epsilon : float
         ε > 0.
     rng : numpy.random.Generator
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) before any noise is drawn; refused queries release nothing.
 
     Returns
     -------
@@ -263,12 +271,14 @@ def dp_sum(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Ge
     >>> abs(dp_sum(np.ones(1000), 0.0, 1.0, 1.0, rng) - 1000) < 20
     True
     """
-    arr = check_finite_array("x", x, ndim=1, allow_empty=True)
+    arr = check_data("x", x, ndim=1, allow_empty=True)
     clipped = clip(arr, lower, upper)
-    return float(laplace_mechanism(float(clipped.sum()), sum_sensitivity(lower, upper), epsilon, rng))
+    return float(laplace_mechanism(float(clipped.sum()), sum_sensitivity(lower, upper), epsilon, rng,
+                                   accountant=accountant, label="dp_sum"))
 
 
-def dp_mean(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Generator) -> float:
+def dp_mean(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.Generator, *,
+        accountant: PrivacyAccountant | None = None) -> float:
     """ε-DP mean with n public: mean(clip(x, lower, upper)) + Laplace((upper − lower)/(n ε)).
 
     Guarantee: ε-DP under replace-one-record neighbouring with n = len(x) public
@@ -284,6 +294,8 @@ def dp_mean(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.G
     epsilon : float
         ε > 0.
     rng : numpy.random.Generator
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) before any noise is drawn; refused queries release nothing.
 
     Returns
     -------
@@ -300,13 +312,15 @@ def dp_mean(x: Any, lower: float, upper: float, epsilon: float, rng: np.random.G
     >>> abs(dp_mean(np.full(1000, 0.5), 0.0, 1.0, 1.0, rng) - 0.5) < 0.02
     True
     """
-    arr = check_finite_array("x", x, ndim=1)
+    arr = check_data("x", x, ndim=1)
     clipped = clip(arr, lower, upper)
     sens = mean_sensitivity(lower, upper, arr.size)
-    return float(laplace_mechanism(float(clipped.mean()), sens, epsilon, rng))
+    return float(laplace_mechanism(float(clipped.mean()), sens, epsilon, rng,
+                                   accountant=accountant, label="dp_mean"))
 
 
-def dp_histogram(x: Any, bins: Any, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+def dp_histogram(x: Any, bins: Any, epsilon: float, rng: np.random.Generator, *,
+        accountant: PrivacyAccountant | None = None) -> np.ndarray:
     """ε-DP histogram over fixed bin edges: true counts + i.i.d. Laplace(1/ε) per bin.
 
     Guarantee: ε-DP under add/remove one record (Δ₁ = 1: one record is in at most one bin).
@@ -323,6 +337,8 @@ def dp_histogram(x: Any, bins: Any, epsilon: float, rng: np.random.Generator) ->
     epsilon : float
         ε > 0.
     rng : numpy.random.Generator
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) before any noise is drawn; refused queries release nothing.
 
     Returns
     -------
@@ -340,21 +356,23 @@ def dp_histogram(x: Any, bins: Any, epsilon: float, rng: np.random.Generator) ->
     >>> dp_histogram([0.1, 0.2, 0.7], [0.0, 0.5, 1.0], 1.0, rng).shape
     (2,)
     """
-    arr = check_finite_array("x", x, ndim=1, allow_empty=True)
+    arr = check_data("x", x, ndim=1, allow_empty=True)
     if np.ndim(bins) == 0:
         raise TypeError(
             "bins must be an array of bin edges fixed in advance, not a number of bins "
             f"(numpy would take the edges from the data), got {bins!r}"
         )
-    edges = check_finite_array("bins", bins, ndim=1)
+    edges = check_data("bins", bins, ndim=1)
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise ValueError(f"bins must be at least 2 strictly increasing edges, got {edges.tolist()}")
     counts, _ = np.histogram(arr, bins=edges)
-    return np.asarray(laplace_mechanism(counts.astype(float), histogram_sensitivity(), epsilon, rng))
+    return np.asarray(laplace_mechanism(counts.astype(float), histogram_sensitivity(), epsilon, rng,
+                                        accountant=accountant, label="dp_histogram"))
 
 
 def dp_quantile(
-    x: Any, q: float, lower: float, upper: float, epsilon: float, rng: np.random.Generator
+    x: Any, q: float, lower: float, upper: float, epsilon: float, rng: np.random.Generator, *,
+    accountant: PrivacyAccountant | None = None,
 ) -> float:
     """ε-DP q-quantile by the exponential mechanism over intervals (Smith 2011).
 
@@ -381,6 +399,8 @@ def dp_quantile(
     epsilon : float
         ε > 0.
     rng : numpy.random.Generator
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) before any noise is drawn; refused queries release nothing.
 
     Returns
     -------
@@ -404,7 +424,7 @@ def dp_quantile(
     >>> abs(dp_quantile(x, 0.5, 0.0, 1.0, 1.0, rng) - 0.5) < 0.05
     True
     """
-    arr = check_finite_array("x", x, ndim=1)
+    arr = check_data("x", x, ndim=1)
     q = check_probability("q", q, open_low=False, open_high=False)
     lo, hi = check_bounds(lower, upper)
     epsilon = check_epsilon(epsilon)
@@ -416,5 +436,5 @@ def dp_quantile(
     utility = -np.abs(ranks - q * arr.size)
     keep = np.flatnonzero(lengths > 0)
     scores = utility[keep] + (2.0 / epsilon) * np.log(lengths[keep])
-    j = keep[int(exponential_mechanism(scores, 1.0, epsilon, rng))]
+    j = keep[int(exponential_mechanism(scores, 1.0, epsilon, rng, accountant=accountant, label="dp_quantile"))]
     return float(rng.uniform(edges[j], edges[j + 1]))

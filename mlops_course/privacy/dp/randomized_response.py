@@ -20,13 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_epsilon, check_finite_array, check_rng
+from mlops_course._validation import check_epsilon, check_rng
+from mlops_course.privacy.dp._data import check_data
+from mlops_course.privacy.dp.accountant import PrivacyAccountant, charge
 
 __all__ = ["rr_keep_probability", "randomized_response", "rr_estimate"]
 
 
 def _check_bits(name: str, bits: Any) -> np.ndarray:
-    arr = check_finite_array(name, bits)
+    arr = check_data(name, bits)
     if not np.all((arr == 0) | (arr == 1)):
         bad = arr[(arr != 0) & (arr != 1)].ravel()[0]
         raise ValueError(f"{name} must hold only 0/1 values, got {bad!r}")
@@ -65,7 +67,9 @@ def rr_keep_probability(epsilon: float) -> float:
     return 1.0 / (1.0 + math.exp(-eps))
 
 
-def randomized_response(bits: Any, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+def randomized_response(bits: Any, epsilon: float, rng: np.random.Generator, *,
+                        accountant: PrivacyAccountant | None = None,
+                        label: str = "randomized_response") -> np.ndarray:
     """Randomize each bit: keep it with probability ``p = e^ε/(1+e^ε)``, flip it otherwise.
 
     Formula: ``r_i = b_i`` w.p. ``p`` and ``1 - b_i`` w.p. ``1 - p``, independently.
@@ -81,6 +85,11 @@ def randomized_response(bits: Any, epsilon: float, rng: np.random.Generator) -> 
         Privacy-loss parameter, finite and > 0.
     rng : numpy.random.Generator
         Source of randomness.
+    accountant : PrivacyAccountant, optional
+        Charged (ε, 0) (each respondent reports once: parallel composition) *before* the noise is drawn; a refused call raises
+        :class:`~mlops_course.privacy.dp.accountant.BudgetExceededError` and releases nothing.
+    label : str
+        Ledger label of the charge.
 
     Returns
     -------
@@ -102,6 +111,7 @@ def randomized_response(bits: Any, epsilon: float, rng: np.random.Generator) -> 
     arr = _check_bits("bits", bits)
     p = rr_keep_probability(epsilon)
     rng = check_rng(rng)
+    charge(accountant, epsilon, 0.0, label)
     flip = rng.random(arr.shape) >= p
     return np.where(flip, 1 - arr, arr)
 
