@@ -22,6 +22,19 @@ from pathlib import Path
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 TOKEN = "mlops-course-browser-test"
+CHROMIUM = os.environ.get("MLOPS_COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def require_chromium() -> str:
+    """Debian's chromium and Playwright, or skip (locally) / fail (under CI, where they must exist)."""
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"chromium not found at {CHROMIUM}: .ci/run must install it (apt-get install chromium)")
+        pytest.skip("the browser test needs Debian's chromium: sudo apt-get install chromium")
+    pytest.importorskip("playwright", reason="pip install -e '.[test]' brings playwright")
+    return CHROMIUM
 
 KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
