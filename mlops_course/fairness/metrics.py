@@ -364,13 +364,22 @@ def equalized_odds_difference(y_true: Any, y_pred: Any, *, sensitive_features: A
 def equalized_odds_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                          method: str = "between_groups", sample_weight: Any = None,
                          agg: str = "worst_case") -> float:
-    """Equalized-odds ratio: ``min(r_TPR, r_FPR)`` (``worst_case``) or their mean, each ``min/max``."""
+    """Equalized-odds ratio: ``min(r_TPR, r_FPR)`` (``worst_case``) or their mean, each ``min/max``.
+
+    A ratio is NaN when its rate is 0 in every group (0/0, e.g. no false positives anywhere).
+    As in fairlearn, ``agg="mean"`` averages the ratios that are defined (pandas' NaN-skipping
+    mean: a perfect classifier gives r_TPR = 1, r_FPR = 0/0, mean 1.0) and is NaN only if both
+    are; ``agg="worst_case"`` is Python's ``min(r_TPR, r_FPR)`` like fairlearn's.
+    """
     agg = _check_agg(agg)
     method = _check_method(method)
     tpr, tpr_all = _values_and_overall("true_positive_rate", y_true, y_pred, sensitive_features, sample_weight)
     fpr, fpr_all = _values_and_overall("false_positive_rate", y_true, y_pred, sensitive_features, sample_weight)
     r = (_ratio(tpr, tpr_all, method), _ratio(fpr, fpr_all, method))
-    return min(r) if agg == "worst_case" else (r[0] + r[1]) / 2.0
+    if agg == "worst_case":
+        return min(r)
+    defined = [v for v in r if not np.isnan(v)]
+    return sum(defined) / len(defined) if defined else float("nan")
 
 
 def equal_opportunity_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,

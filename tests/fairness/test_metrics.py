@@ -228,3 +228,18 @@ def test_bool_labels_and_numeric_groups_accepted():
     got = M.demographic_parity_difference(np.array(Y, bool), np.array(P, bool), sensitive_features=[1, 1, 2, 2])
     assert got == 1.0
     assert M.by_group("selection_rate", Y, [1, 1, 1, 0], sensitive_features=[2, 2, 10, 10]).index.tolist() == [2, 10]
+
+
+@pytest.mark.parametrize("y, p", [
+    ([1, 1, 0, 0, 1, 1, 0, 0], [1, 1, 0, 0, 1, 1, 0, 0]),  # perfect: FPR ratio 0/0, fairlearn's mean is 1.0
+    ([1, 1, 0, 0, 1, 1, 0, 0], [1, 0, 0, 0, 1, 1, 0, 0]),  # no false positives anywhere
+    ([1, 1, 0, 0, 1, 1, 0, 0], [0, 0, 1, 0, 0, 0, 0, 0]),  # no true positives anywhere
+    ([1, 1, 0, 0, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0]),  # both ratios undefined: NaN in both
+])
+@pytest.mark.parametrize("method", ["between_groups", "to_overall"])
+@pytest.mark.parametrize("agg", ["worst_case", "mean"])
+def test_equalized_odds_ratio_with_an_undefined_ratio_matches_fairlearn(y, p, method, agg):
+    sf = list("aaaabbbb")
+    ours = M.equalized_odds_ratio(y, p, sensitive_features=sf, method=method, agg=agg)
+    theirs = flm.equalized_odds_ratio(y, p, sensitive_features=sf, method=method, agg=agg)
+    assert (np.isnan(ours) and np.isnan(theirs)) or ours == pytest.approx(theirs, abs=1e-12)
