@@ -72,6 +72,7 @@ ROOT="${{GRADESCOPE_ROOT:-/}}"
 AG="${{AUTOGRADER_ROOT:-${{ROOT%/}}/autograder}}"
 PY="${{AUTOGRADER_PYTHON:-$AG/venv/bin/python}}"
 SOURCE="$AG/source"
+cd "$AG"  # `python -m` puts the working folder first on sys.path: never a checkout's mlops_course
 mkdir -p "$AG/results"
 SUB=$(find "$AG/submission" -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort | head -n 1)
 if [ -z "$SUB" ]; then

@@ -1,0 +1,145 @@
+"""The Gradescope bundle is the real thing: every unit, one fresh venv made by ``setup.sh``.
+
+For each graded unit (01–09) the test builds ``autograder.zip``, unpacks it where Gradescope would
+(``<root>/autograder/source`` under a temporary root given as ``GRADESCOPE_ROOT``), runs the
+bundle's own ``setup.sh`` (the first run creates ``<root>/autograder/venv`` from the system
+Python and installs the grader wheel with its ``grading`` extra; later units re-run it on the same
+venv, as a Gradescope image would) and then ``run_autograder`` twice: on the solution notebook
+(full marks) and on the untouched exercise (0). The venv is never the development one: the
+grader runs with only what the ``grading`` extra installs. Points are read from ``solutions/`` and
+``exercises/`` at test time, never hard-coded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mlops_course.grading.bundle import build_bundle
+from mlops_course.grading.checks import builtin_checks, check_modules
+from mlops_course.grading.harness import REPO_ROOT
+
+UNITS = sorted(check_modules(strict=True))
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+TIMINGS: dict[str, float] = {}
+
+
+def _env(root: Path) -> dict[str, str]:
+    """The caller's environment (pip's index and cache settings) without the course's own variables."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MLOPS_COURSE_", "AUTOGRADER_", "PYTHON")) and k not in ("VIRTUAL_ENV",)}
+    env.update(PATH=SYSTEM_PATH, GRADESCOPE_ROOT=str(root))
+    return env
+
+
+@pytest.fixture(scope="module")
+def gradescope():
+    """A Gradescope-like root shared by the nine units (its ``autograder/venv`` is made once)."""
+    if shutil.which("python3", path=SYSTEM_PATH) is None:
+        pytest.fail("no system python3 to build the bundle's venv from")
+    # Not under /tmp: the worker mounts a private /tmp over the venv's folder otherwise (on
+    # Gradescope the venv is /autograder/venv).
+    root = Path(tempfile.mkdtemp(prefix="mlops-gradescope-", dir="/var/tmp"))
+    (root / "autograder").mkdir()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+    print("\nGradescope bundle timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items()))
+
+
+def _install(root: Path, unit: str, tmp_path: Path) -> None:
+    zip_path = build_bundle(unit, tmp_path / "autograder.zip")
+    source = root / "autograder" / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            zf.extract(info, source)
+            os.chmod(source / info.filename, info.external_attr >> 16 & 0o777)
+    python = root / "autograder" / "venv" / "bin" / "python"
+    if python.is_file():  # a fresh image per unit on Gradescope: install this unit's wheel, not a cached one
+        subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", "mlops_course"], env=_env(root),
+                       capture_output=True, timeout=300, cwd=root, check=True)
+    start = time.monotonic()
+    done = subprocess.run(["bash", str(source / "setup.sh")], env=_env(root), capture_output=True, text=True,
+                          timeout=1200, cwd=root)
+    TIMINGS[f"setup {unit[:2]}"] = time.monotonic() - start
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+
+
+def _grade(root: Path, notebook: Path, unit: str, label: str) -> dict:
+    ag = root / "autograder"
+    for folder in ("submission", "results"):
+        shutil.rmtree(ag / folder, ignore_errors=True)
+    (ag / "submission").mkdir()
+    shutil.copy(notebook, ag / "submission" / notebook.name)
+    start = time.monotonic()
+    done = subprocess.run(["bash", str(ag / "source" / "run_autograder")], env=_env(root), capture_output=True,
+                          text=True, timeout=1200, cwd=root)
+    TIMINGS[f"{label} {unit[:2]}"] = time.monotonic() - start
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    return json.loads((ag / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", UNITS)
+def test_bundle_grades_solution_full_and_exercise_zero_in_a_fresh_venv(gradescope, unit, tmp_path):
+    checks = builtin_checks(unit)
+    auto_points = sum(c.points for c in checks)
+    auto_ids = {c.grade_id for c in checks}
+    assert auto_points > 0
+    _install(gradescope, unit, tmp_path)
+    python = gradescope / "autograder" / "venv" / "bin" / "python"
+    assert python.is_file()
+    # the grader really runs from the bundle's venv, not from the development checkout
+    where = subprocess.run([str(python), "-c", "import mlops_course; print(mlops_course.__file__)"],
+                           env=_env(gradescope), capture_output=True, text=True, timeout=120, cwd=gradescope)
+    assert str(gradescope / "autograder" / "venv") in where.stdout, where.stdout + where.stderr
+
+    solution = _grade(gradescope, REPO_ROOT / "solutions" / f"{unit}.ipynb", unit, "solution")
+    auto = [t for t in solution["tests"] if t["name"].split(":")[0] in auto_ids]
+    assert sum(t["max_score"] for t in auto) == pytest.approx(auto_points)
+    failed = [t["name"] + " -> " + t["output"][:200] for t in auto if t["score"] != t["max_score"]]
+    assert not failed, failed
+    assert solution["score"] == pytest.approx(auto_points)
+    assert "public development key" in solution["output"]  # no --key-file: the results say so
+
+    blank = _grade(gradescope, REPO_ROOT / "exercises" / f"{unit}.ipynb", unit, "blank")
+    assert blank["score"] == 0
+    assert sum(t["max_score"] for t in blank["tests"] if t["name"].split(":")[0] in auto_ids) == \
+        pytest.approx(auto_points)
+
+
+def test_bundle_wheel_declares_exactly_the_grading_extra(tmp_path):
+    from mlops_course.grading.requirements import grading_requirements
+
+    zip_path = build_bundle("07", tmp_path / "a.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        wheels = [n for n in names if n.startswith("package/") and n.endswith(".whl")]
+        assert len(wheels) == 1 and not any("solutions" in n or "__pycache__" in n for n in names)
+        zf.extract(wheels[0], tmp_path)
+        assert "[grading]" in zf.read("setup.sh").decode()
+    with zipfile.ZipFile(tmp_path / wheels[0]) as wheel:
+        meta = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
+        lines = wheel.read(meta).decode().splitlines()
+        assert "mlops_course/grading/harness.py" in wheel.namelist()
+        assert wheel.testzip() is None
+    requires = sorted(line.split(": ", 1)[1] for line in lines if line.startswith("Requires-Dist:"))
+    assert requires == sorted(f'{r.text}; extra == "grading"' for r in grading_requirements())
+
+
+def test_bundle_refuses_an_unreadable_key_file_and_bakes_a_given_one(tmp_path):
+    with pytest.raises(ValueError, match="key_file"):
+        build_bundle("07", tmp_path / "a.zip", key_file=tmp_path / "missing.key")
+    key = tmp_path / "course.key"
+    key.write_text("s3cret-course-key\n")
+    with zipfile.ZipFile(build_bundle("07", tmp_path / "b.zip", key_file=key)) as zf:
+        assert zf.read("grading.key") == b"s3cret-course-key\n"
+        assert zf.getinfo("grading.key").external_attr >> 16 & 0o077 == 0  # root only
+        assert '--key-file "$SOURCE/grading.key"' in zf.read("run_autograder").decode()
