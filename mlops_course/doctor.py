@@ -1,7 +1,8 @@
 """``mlops-course doctor``: is this environment ready to teach, learn and grade the course?
 
 Each row checks one thing (a library's version, that an import works, that a Jupyter kernel
-starts) and carries the command that fixes it when it fails.
+starts) and carries the command that fixes it when it fails. The grader's own needs are the
+``grading`` extra of ``pyproject.toml`` (:func:`grading_rows`), the list the Gradescope bundle installs.
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import importlib.metadata as md
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["REQUIREMENTS", "environment_report", "format_report", "kernel_starts"]
+__all__ = ["REQUIREMENTS", "environment_report", "format_report", "kernel_starts", "grading_rows"]
 
 FIX_INSTALL = 'pip install -e ".[test]"  (from the course folder)'
+FIX_GRADING = 'pip install -e ".[grading]"  (the autograder\'s needs)'
 
 
 @dataclass(frozen=True)
@@ -109,23 +111,63 @@ def _tenseal_works() -> dict:
 
 
 def kernel_starts(timeout: float = 60.0) -> dict:
-    """Start a ``python3`` Jupyter kernel, run ``1 + 1`` and shut it down."""
+    """Start a ``python3`` Jupyter kernel, run ``1 + 1`` and shut it down.
+
+    The kernel's own log (e.g. ipykernel 7's "Kernel is running over TCP without encryption"
+    warning, harmless for a kernel on 127.0.0.1) goes to a temporary file instead of the terminal,
+    so the report is the last thing ``doctor`` prints; its last line is shown only if the kernel
+    fails.
+    """
+    import tempfile
+
     row = {"name": "jupyter kernel python3", "required": "starts", "installed": "fails", "ok": False,
            "fix": "python -m ipykernel install --user --name python3"}
-    try:
-        from jupyter_client.manager import start_new_kernel
-
-        km, kc = start_new_kernel(kernel_name="python3", startup_timeout=timeout)
+    with tempfile.TemporaryFile(mode="w+b") as log:
         try:
-            reply = kc.execute_interactive("1 + 1", timeout=timeout, output_hook=lambda msg: None)
-            if reply["content"]["status"] == "ok":
-                row.update(installed="starts", ok=True, fix="")
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
-    except Exception as exc:  # noqa: BLE001
-        row["installed"] = f"fails ({type(exc).__name__})"
+            from jupyter_client.manager import start_new_kernel
+
+            km, kc = start_new_kernel(kernel_name="python3", startup_timeout=timeout, stdout=log, stderr=log)
+            try:
+                reply = kc.execute_interactive("1 + 1", timeout=timeout, output_hook=lambda msg: None)
+                if reply["content"]["status"] == "ok":
+                    row.update(installed="starts", ok=True, fix="")
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+        except Exception as exc:  # noqa: BLE001
+            row["installed"] = f"fails ({type(exc).__name__})"
+        if not row["ok"]:
+            log.seek(0)
+            lines = [line for line in log.read().decode("utf-8", "replace").splitlines() if line.strip()]
+            if lines:
+                row["fix"] += f"  (kernel said: {lines[-1][:200]})"
     return row
+
+
+def grading_rows() -> list[dict]:
+    """One row per entry of the ``grading`` extra that :data:`REQUIREMENTS` does not already check.
+
+    The grader's runtime needs (what ``gradescope-bundle`` installs) come from ``pyproject.toml``'s
+    ``grading`` extra; a missing one is reported with ``pip install "mlops_course[grading]"``.
+    """
+    from mlops_course.grading.requirements import grading_requirements
+
+    try:
+        extra = grading_requirements()
+    except ValueError as exc:
+        return [{"name": "grading extra", "required": "declared", "installed": "missing", "ok": False,
+                 "fix": str(exc)}]
+    known = {r.dist.lower() for r in REQUIREMENTS}
+    rows = []
+    for req in extra:
+        if req.dist.lower() in known:
+            continue
+        row = _check_requirement(Requirement(req.dist, req.minimum or "0", req.module))
+        row["name"] = f"{req.dist} (grading)"
+        if not row["ok"]:
+            row["fix"] = f"{FIX_GRADING}  or  pip install '{req.text}'"
+        rows.append(row)
+    return rows
 
 
 def environment_report(*, kernel: bool = True) -> list[dict]:
@@ -141,11 +183,15 @@ def environment_report(*, kernel: bool = True) -> list[dict]:
     list of dict
         One row per check with keys ``name``, ``required``, ``installed``, ``ok`` and ``fix``.
     """
-    checks: list[Callable[[], dict]] = [lambda r=r: _check_requirement(r) for r in REQUIREMENTS]
-    checks += [_phe_uses_gmpy2, _tenseal_works]
+    checks: list[Callable[[], dict | list[dict]]] = [lambda r=r: _check_requirement(r) for r in REQUIREMENTS]
+    checks += [lambda: grading_rows(), _phe_uses_gmpy2, _tenseal_works]
     if kernel:
         checks.append(kernel_starts)
-    return [check() for check in checks]
+    rows: list[dict] = []
+    for check in checks:
+        result = check()
+        rows.extend(result if isinstance(result, list) else [result])
+    return rows
 
 
 def format_report(rows: list[dict]) -> str:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -143,3 +144,29 @@ def test_bundle_refuses_an_unreadable_key_file_and_bakes_a_given_one(tmp_path):
         assert zf.read("grading.key") == b"s3cret-course-key\n"
         assert zf.getinfo("grading.key").external_attr >> 16 & 0o077 == 0  # root only
         assert '--key-file "$SOURCE/grading.key"' in zf.read("run_autograder").decode()
+
+
+# ----------------------------------------------------------------------------- doctor reads the same list
+def test_doctor_reports_each_missing_grading_requirement(monkeypatch):
+    import mlops_course.doctor as doctor
+    import mlops_course.grading.requirements as requirements
+    from mlops_course.grading.requirements import parse_requirement
+
+    real = requirements.grading_requirements()
+    assert {r.dist for r in real} >= {"numpy", "nbformat", "psutil", "pandas", "scikit-learn", "cryptography"}
+    fake = (*real, parse_requirement("surely-not-installed-pkg>=1.0"))
+    monkeypatch.setattr(requirements, "grading_requirements", lambda: fake)
+    rows = {r["name"]: r for r in doctor.grading_rows()}
+    missing = rows["surely-not-installed-pkg (grading)"]
+    assert not missing["ok"] and 'pip install -e ".[grading]"' in missing["fix"]
+    assert all(row["ok"] for name, row in rows.items() if name != missing["name"])
+    assert "1 problem(s)" in doctor.format_report(list(rows.values()))
+
+
+def test_doctor_ends_on_its_verdict_without_kernel_warnings():
+    done = subprocess.run([sys.executable, "-m", "mlops_course.cli", "doctor"], capture_output=True, text=True,
+                          timeout=600, cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""  # the kernel's own log (e.g. "running over TCP without encryption") is kept out
+    assert done.stdout.rstrip().splitlines()[-1].startswith("All ")
+    assert "(grading)" in done.stdout
