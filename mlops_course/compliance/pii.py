@@ -14,18 +14,32 @@ kind       rule
 =========  =====================================================================================
 email      ``local@domain.tld`` (RFC 5322 simplified)
 phone      international ``+CC …`` (E.164: at most 15 digits), US ``(AAA) NNN-NNNN`` /
-           ``AAA-NNN-NNNN``, UK national ``0AA NNNN NNNN``
-card       13–19 digits (single spaces/hyphens allowed) passing the Luhn check (ISO/IEC 7812-1)
-ssn        US SSN ``AAA-GG-SSSS`` with the SSA rules: area not 000, 666 or 900–999; group not 00;
-           serial not 0000
+           ``AAA-NNN-NNNN`` / ``AAA.NNN.NNNN`` / ``AAA NNN NNNN``, UK national ``0AA NNNN NNNN``,
+           ``0NNNN NNNNNN`` (mobiles such as ``07700 900123``) and ``0NNN NNN NNNN``
+card       12–19 digits (single spaces/hyphens allowed) passing the Luhn check (ISO/IEC 7812-1)
+           *and* a card network's prefix/length rule (:func:`card_brand`: Visa, Mastercard, Amex,
+           Discover, JCB, Diners, Maestro, UnionPay). Luhn alone is not enough: 15-digit IMEIs
+           pass Luhn too, but no network issues 15-digit numbers with an IMEI's prefix.
+ssn        US SSN ``AAA-GG-SSSS``, ``AAA GG SSSS`` or unformatted ``AAAGGSSSS`` with the SSA rules:
+           area not 000, 666 or 900–999; group not 00; serial not 0000
 nino       UK National Insurance number: two prefix letters (first not D F I Q U V, second not
            D F I O Q U V, not BG GB KN NK NT TN ZZ), six digits, suffix A–D (HMRC NIM39110)
-ip         IPv4 / IPv6 address, validated by :mod:`ipaddress` (so ``999.1.2.3`` is rejected)
+ip         IPv4 / IPv6 address, validated by :mod:`ipaddress` (so ``999.1.2.3`` is rejected);
+           a dotted quad right after a version word (``version``, ``ver``, ``v``, ``release``,
+           ``build``, ``firmware``) is a version number, not an address
 name       "First Last" where both tokens are in a name list (default: the course's fake names)
 =========  =====================================================================================
 
 Overlaps are resolved by priority (``email > card > ssn > nino > ip > phone > name``), then by
 length.
+
+**Measured** on 72 hand-written labelled strings in ``tests/compliance/test_pii.py``
+(``HANDWRITTEN``: not produced by the course's generator; varied formats, and decoys such as
+IMEIs, version numbers, ISBNs, tracking and order numbers, MAC addresses): precision 1.00 for
+every kind; recall 1.00 for email (6 spans), card (10), ssn (6), nino (4), ip (7) and phone
+(13), and 0.50 for ``name`` (6): only names on the list are found — a rule-based detector, not
+a named-entity model. The previous rules scored card precision 0.77 (IMEIs), ip precision 0.70
+(version numbers), ssn recall 0.50 and phone recall 0.69 on the same strings.
 """
 from __future__ import annotations
 
@@ -43,23 +57,36 @@ import numpy as np
 from mlops_course._validation import check_int, check_rng
 from mlops_course.compliance.synthetic import FIRST_NAMES, LAST_NAMES
 
-__all__ = ["KINDS", "Match", "luhn_valid", "valid_ssn", "valid_nino", "find_pii", "redact", "scan_table",
+__all__ = ["KINDS", "Match", "luhn_valid", "card_brand", "valid_ssn", "valid_nino", "find_pii", "redact", "scan_table",
            "keyed_hash", "TokenVault", "mask", "precision_recall"]
 
 KINDS: tuple[str, ...] = ("email", "card", "ssn", "nino", "ip", "phone", "name")
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_SSN_SHAPE = re.compile(r"^(\d{3})-(\d{2})-(\d{4})$")
+_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}([- ]?)(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])")
+_SSN_SHAPE = re.compile(r"^(\d{3})([- ]?)(\d{2})\2(\d{4})$")
 _NINO = re.compile(
     r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"    # international
-    r"|\(\d{3}\) ?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}"                # US national
-    r"|0\d{2,4} \d{3,4} \d{3,4})(?![\w-])")                     # UK national
+    r"|\(\d{3}\) ?\d{3}[-.]\d{4}|\d{3}([-. ])\d{3}\1\d{4}"      # US national
+    r"|0\d{2,4} \d{3,4} \d{3,4}|0\d{4} ?\d{6})(?![\w.-]?\d)(?![\w-])")  # UK national, mobile
+_VERSION_WORD = re.compile(r"(?:\b(?:version|ver|release|build|firmware)\.?:?\s*|\bv)$", re.IGNORECASE)
+
+# (brand, prefixes as (low, high) inclusive ranges of the leading digits, allowed lengths)
+_CARD_RULES: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ...] = (
+    ("amex", ((34, 34), (37, 37)), (15,)),
+    ("visa", ((4, 4),), (13, 16, 19)),
+    ("mastercard", ((51, 55), (2221, 2720)), (16,)),
+    ("discover", ((6011, 6011), (644, 649), (65, 65), (622126, 622925)), (16, 17, 18, 19)),
+    ("jcb", ((3528, 3589),), (16, 17, 18, 19)),
+    ("diners", ((300, 305), (36, 36), (38, 39)), (14, 15, 16, 17, 18, 19)),
+    ("unionpay", ((62, 62),), (16, 17, 18, 19)),
+    ("maestro", ((50, 50), (56, 69)), (12, 13, 14, 15, 16, 17, 18, 19)),
+)
 _WORD = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?\b")
 
 
@@ -118,19 +145,65 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def valid_ssn(ssn: str) -> bool:
-    """Whether ``AAA-GG-SSSS`` satisfies the SSA's rules (area ∉ {000, 666, 900–999}, group ≠ 00,
-    serial ≠ 0000; Social Security Administration, "SSN randomization", 2011).
+def card_brand(number: str) -> str | None:
+    """The card network whose prefix (IIN range) and length rules a digit string fits, or None.
+
+    Rules (issuer ranges as published by the networks): Amex 34/37, 15 digits; Visa 4,
+    13/16/19; Mastercard 51–55 and 2221–2720, 16; Discover 6011, 644–649, 65 and 622126–622925,
+    16–19; JCB 3528–3589, 16–19; Diners 300–305, 36, 38–39, 14–19; UnionPay 62, 16–19; Maestro
+    50 and 56–69, 12–19. Spaces and hyphens are ignored. The Luhn check is separate
+    (:func:`luhn_valid`); a card number must pass both.
+
+    Parameters
+    ----------
+    number : str
+        Digits, optionally grouped with spaces or hyphens.
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    TypeError
+        If ``number`` is not a str.
 
     Examples
     --------
-    >>> valid_ssn("123-45-6789"), valid_ssn("666-12-3456"), valid_ssn("123-00-4567")
-    (True, False, False)
+    >>> card_brand("4111 1111 1111 1111"), card_brand("378282246310005"), card_brand("356938035643809")
+    ('visa', 'amex', None)
+    """
+    digits = _check_text("number", number).replace(" ", "").replace("-", "")
+    if not digits.isascii() or not digits.isdigit():
+        return None
+    for brand, ranges, lengths in _CARD_RULES:
+        if len(digits) not in lengths:
+            continue
+        for low, high in ranges:
+            width = len(str(low))
+            if low <= int(digits[:width]) <= high:
+                return brand
+    return None
+
+
+def _valid_card(candidate: str) -> bool:
+    return luhn_valid(candidate) and card_brand(candidate) is not None
+
+
+def valid_ssn(ssn: str) -> bool:
+    """Whether ``AAA-GG-SSSS`` (or ``AAA GG SSSS`` / ``AAAGGSSSS``) satisfies the SSA's rules
+    (area ∉ {000, 666, 900–999}, group ≠ 00, serial ≠ 0000; Social Security Administration,
+    "SSN randomization", 2011).
+
+    Examples
+    --------
+    >>> valid_ssn("123-45-6789"), valid_ssn("123456789"), valid_ssn("666-12-3456"), valid_ssn("123-00-4567")
+    (True, True, False, False)
     """
     m = _SSN_SHAPE.match(_check_text("ssn", ssn))
     if m is None:
         return False
-    area, group, serial = m.groups()
+    area, _, group, serial = m.groups()
     return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
@@ -205,10 +278,13 @@ def find_pii(text: str, kinds: Iterable[str] | None = None, *,
                     candidates.append(Match(kind, m.start(), m.end(), m.group()))
 
     add("email", _EMAIL)
-    add("card", _CARD, luhn_valid)
+    add("card", _CARD, _valid_card)
     add("ssn", _SSN)
     add("nino", _NINO)
-    add("ip", _IPV4, _valid_ip)
+    if "ip" in wanted:  # a dotted quad after "version", "v", "build"... is a version number
+        for m in _IPV4.finditer(text):
+            if _valid_ip(m.group()) and _VERSION_WORD.search(text[max(0, m.start() - 12):m.start()]) is None:
+                candidates.append(Match("ip", m.start(), m.end(), m.group()))
     add("ip", _IPV6, lambda s: s.count(":") >= 2 and _valid_ip(s))
     add("phone", _PHONE, lambda s: 7 <= sum(c.isdigit() for c in s) <= 15)
     if "name" in wanted:
@@ -263,7 +339,8 @@ def scan_table(rows: Sequence[Mapping[str, Any]], *, threshold: float = 0.5) -> 
     """Classify the columns of a table: ``column -> kind`` for columns holding identifiers.
 
     A column is flagged with the kind that matches the *whole* value in at least ``threshold``
-    of its non-empty string cells (or ``"name"`` when values are "First Last" from the list).
+    of its **non-empty** string cells (or ``"name"`` when values are "First Last" from the list):
+    a sparse column (an optional e-mail filled in by 5% of the rows) is still personal data.
 
     Parameters
     ----------
@@ -303,7 +380,7 @@ def scan_table(rows: Sequence[Mapping[str, Any]], *, threshold: float = 0.5) -> 
                 counts[found[0].kind] = counts.get(found[0].kind, 0) + 1
         if counts:
             kind, hits = max(counts.items(), key=lambda kv: kv[1])
-            if hits >= threshold * len(rows):
+            if hits >= threshold * len(values):
                 flagged[col] = kind
     return flagged
 
