@@ -14,12 +14,20 @@ from mlops_course.privacy.he.batched_paillier import (
     slot_bits_for,
     unpack_slots,
 )
-from mlops_course.privacy.he.paillier import encrypt_vector, encrypted_sum
+from mlops_course.privacy.he.paillier import (
+    InsecureKeyWarning,
+    encrypt_vector,
+    encrypted_sum,
+    generate_keypair,
+)
+
+# the 1024-bit session key is a demo key on purpose; the policy itself is tested below
+pytestmark = pytest.mark.filterwarnings("ignore::mlops_course.privacy.he.paillier.InsecureKeyWarning")
 
 
 @pytest.fixture(scope="module")
 def bp(demo_keys):
-    return BatchedPaillier(demo_keys[0], exponent=-6, bound=100.0, max_terms=64, window=5)
+    return BatchedPaillier(demo_keys[0], demo=True, exponent=-6, bound=100.0, max_terms=64, window=5)
 
 
 def test_layout(bp, demo_keys):
@@ -84,7 +92,7 @@ def test_pack_unpack_roundtrip():
 
 def test_overflow_and_bounds_refused(demo_keys):
     pub, _ = demo_keys
-    small = BatchedPaillier(pub, exponent=-2, bound=1.0, max_terms=2, window=4)
+    small = BatchedPaillier(pub, demo=True, exponent=-2, bound=1.0, max_terms=2, window=4)
     a = small.encrypt([0.5, -0.5])
     two = small.add(a, a)
     with pytest.raises(ValueError, match="slot overflow"):
@@ -94,7 +102,7 @@ def test_overflow_and_bounds_refused(demo_keys):
     with pytest.raises(ValueError, match="same length"):
         small.add(a, small.encrypt([0.1]))
     with pytest.raises(ValueError, match="slot overflow"):
-        small.fold(PackedCiphertext(a.ciphertexts * 3, 3 * small.slots, 1))
+        small.fold(PackedCiphertext(a.ciphertexts * 3, 3 * small.slots, 1, small.layout))
 
 
 def test_bad_construction(demo_keys):
@@ -102,12 +110,12 @@ def test_bad_construction(demo_keys):
     with pytest.raises(TypeError):
         BatchedPaillier("key")
     with pytest.raises(ValueError):
-        BatchedPaillier(pub, bound=-1.0)
+        BatchedPaillier(pub, demo=True, bound=-1.0)
     with pytest.raises(ValueError):
-        BatchedPaillier(pub, exponent=1)
+        BatchedPaillier(pub, demo=True, exponent=1)
     with pytest.raises(ValueError, match="does not fit"):
-        BatchedPaillier(pub, exponent=-6, bound=1e3, max_terms=2**1000)
-    small = BatchedPaillier(pub, exponent=-2, bound=1.0, max_terms=2, window=4)
+        BatchedPaillier(pub, demo=True, exponent=-6, bound=1e3, max_terms=2**1000)
+    small = BatchedPaillier(pub, demo=True, exponent=-2, bound=1.0, max_terms=2, window=4)
     with pytest.raises(TypeError):
         small.decrypt(pub, small.encrypt([0.1]))
     with pytest.raises(TypeError):
@@ -118,3 +126,63 @@ def test_bad_construction(demo_keys):
         small.encrypt([np.inf])
     with pytest.raises(TypeError):
         FixedBaseRandomizer(phe.PaillierPrivateKey)
+
+
+# ----------------------------------------------------------------------------- binding and range checks
+@pytest.fixture(scope="module")
+def other_keys():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InsecureKeyWarning)
+        return generate_keypair(1024, demo=True)
+
+
+def test_adding_packings_of_another_key_or_layout_is_refused(bp, demo_keys, other_keys):
+    # the old add accepted both and returned garbage
+    a = bp.encrypt([1.0, 2.0, 3.0])
+    foreign_key = BatchedPaillier(other_keys[0], demo=True, exponent=-6, bound=100.0, max_terms=64, window=5)
+    with pytest.raises(ValueError, match="another key"):
+        bp.add(a, foreign_key.encrypt([1.0, 2.0, 3.0]))
+    other_layout = BatchedPaillier(demo_keys[0], demo=True, exponent=-4, bound=100.0, max_terms=64, window=5)
+    assert other_layout.layout[0] == bp.layout[0]  # same key ...
+    with pytest.raises(ValueError, match="another layout"):
+        bp.add(a, other_layout.encrypt([1.0, 2.0, 3.0]))  # ... different packing
+    with pytest.raises(ValueError, match="another layout"):
+        bp.decrypt(demo_keys[1], other_layout.encrypt([1.0]))
+    twin = BatchedPaillier(demo_keys[0], demo=True, exponent=-6, bound=100.0, max_terms=64, window=4)
+    np.testing.assert_array_equal(bp.decrypt(demo_keys[1], bp.add(a, twin.encrypt([1.0, 1.0, 1.0]))), [2.0, 3.0, 4.0])
+
+
+def test_wrong_terms_count_or_key_is_detected_at_decryption(bp, demo_keys, other_keys):
+    _, priv = demo_keys
+    two = bp.add(bp.encrypt([1.5, -2.0, 3.0]), bp.encrypt([0.5, 0.5, 0.5]))
+    assert two.terms == 2 and bp.decrypt(priv, two).tolist() == [2.0, -1.5, 3.5]
+    for wrong in (1, 3, 5):  # the old code decoded these to values off by (2 - wrong)*offset
+        forged = PackedCiphertext(two.ciphertexts, two.length, wrong, two.layout)
+        with pytest.raises(ValueError, match="terms|padding"):
+            bp.decrypt(priv, forged)
+    with pytest.raises(ValueError, match="does not match"):
+        bp.decrypt(other_keys[1], two)
+
+
+def test_tampered_ciphertext_is_detected(bp, demo_keys):
+    pub, priv = demo_keys
+    a = bp.encrypt([1.0, 2.0])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        junk = int.from_bytes(rng.bytes(256), "big") % (pub.n * pub.n)
+        with pytest.raises(ValueError, match="range|slot|padding"):
+            bp.decrypt(priv, PackedCiphertext((junk,), a.length, 1, a.layout))
+    with pytest.raises(ValueError, match="does not fit"):
+        bp.decrypt(priv, PackedCiphertext(a.ciphertexts * 2, a.length, 1, a.layout))
+
+
+def test_short_keys_need_the_demo_flag(demo_keys):
+    pub, _ = demo_keys
+    with pytest.raises(ValueError, match="demo=True"):
+        BatchedPaillier(pub, exponent=-6, bound=100.0, max_terms=64)
+    with pytest.warns(InsecureKeyWarning):
+        BatchedPaillier(pub, exponent=-6, bound=100.0, max_terms=64, window=4, demo=True)
+    with pytest.raises(TypeError, match="demo"):
+        BatchedPaillier(pub, demo="yes")

@@ -26,6 +26,15 @@ Security: IND-CPA under DCR plus the assumption that short exponents of ``h_s`` 
 (Damgård, Jurik & Nielsen 2010, Sec. 4); the ciphertexts are ordinary Paillier ciphertexts that
 ``phe``'s private key decrypts.
 
+**Binding and checks.** A :class:`PackedCiphertext` carries its ``layout`` (a fingerprint of the
+key's modulus, the exponent, offset, slot width and slot count) and its term count: adding
+packings of another key or layout is refused (it would silently mix incompatible slots), and
+decryption checks that the private key matches and that every decrypted plaintext lies in
+range — no bits above the last slot, every slot sum at most ``terms·2Q``, padding slots exactly
+``terms·Q`` (an encoded 0) — so a wrong ``terms`` count, a foreign key or a tampered ciphertext
+raises instead of decoding to garbage. Keys below 2048 bits need ``demo=True``, as
+:func:`mlops_course.privacy.he.paillier.generate_keypair` does.
+
 What the key owner learns: the decryption reveals each *slot* sum (here, each coordinate of the
 summed vectors — exactly what a federated aggregate needs); when a single vector is folded into
 one ciphertext to compute its mean, the owner sees partial sums over strided chunks, not only the
@@ -41,8 +50,10 @@ precomputation", EUROCRYPT 1992.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +63,7 @@ import numpy as np
 import phe
 
 from mlops_course._validation import check_finite_array, check_int, check_positive
+from mlops_course.privacy.he.paillier import MIN_KEY_BITS, InsecureKeyWarning
 
 __all__ = ["pack_slots", "unpack_slots", "slot_bits_for", "FixedBaseRandomizer", "PackedCiphertext",
            "BatchedPaillier"]
@@ -162,11 +174,13 @@ class PackedCiphertext:
 
     ``ciphertexts`` are Paillier ciphertexts (integers mod n²); decrypting them gives ``length``
     slot values, each the sum of ``terms`` encoded values (``terms`` grows with every addition).
+    ``layout`` identifies the key and packing that made them (:attr:`BatchedPaillier.layout`).
     """
 
     ciphertexts: tuple[int, ...]
     length: int
     terms: int
+    layout: tuple[Any, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -188,11 +202,14 @@ class BatchedPaillier:
         How many encoded values a slot may accumulate (vectors added + chunks folded).
     window : int, default 6
         Window of the fixed-base randomiser table.
+    demo : bool, default False
+        Allow a key below 2048 bits (with an :class:`~.paillier.InsecureKeyWarning`).
 
     Raises
     ------
     ValueError
-        If a slot would not fit in the key (``bound``, ``exponent``, ``max_terms`` too large).
+        If a slot would not fit in the key (``bound``, ``exponent``, ``max_terms`` too large), or
+        the key is below 2048 bits without ``demo=True``.
 
     Examples
     --------
@@ -200,16 +217,24 @@ class BatchedPaillier:
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     pub, priv = phe.generate_paillier_keypair(n_length=512)
-    >>> bp = BatchedPaillier(pub, exponent=-4, bound=10.0, max_terms=8, window=4)
+    ...     bp = BatchedPaillier(pub, exponent=-4, bound=10.0, max_terms=8, window=4, demo=True)
     >>> total = bp.add(bp.encrypt([0.5, -1.25, 3.0]), bp.encrypt([1.0, 1.0, 1.0]))
     >>> bp.decrypt(priv, total).tolist()
     [1.5, -0.25, 4.0]
     """
 
     def __init__(self, public_key: phe.PaillierPublicKey, *, exponent: int = -6, bound: float = 1000.0,
-                 max_terms: int = 1024, window: int = 6) -> None:
+                 max_terms: int = 1024, window: int = 6, demo: bool = False) -> None:
         if not isinstance(public_key, phe.PaillierPublicKey):
             raise TypeError(f"public_key must be a phe.PaillierPublicKey, got {type(public_key).__name__}")
+        if not isinstance(demo, bool):
+            raise TypeError(f"demo must be a bool, got {type(demo).__name__} {demo!r}")
+        key_bits = public_key.n.bit_length()
+        if key_bits < MIN_KEY_BITS:
+            if not demo:
+                raise ValueError(f"public_key has a {key_bits}-bit modulus, below the {MIN_KEY_BITS}-bit policy "
+                                 "(NIST SP 800-57); pass demo=True for a deliberately insecure demo key")
+            warnings.warn(f"{key_bits}-bit Paillier key: insecure, for demos only", InsecureKeyWarning, stacklevel=2)
         self.public_key = public_key
         self.exponent = check_int("exponent", exponent, minimum=-64, maximum=0)
         self.bound = check_positive("bound", bound)
@@ -226,6 +251,9 @@ class BatchedPaillier:
         self._n = gmpy2.mpz(public_key.n)
         self._nsquare = self._n * self._n
         self._randomizer = FixedBaseRandomizer(public_key, window)
+        fingerprint = hashlib.sha256(public_key.n.to_bytes((key_bits + 7) // 8, "big")).hexdigest()[:16]
+        #: what a ciphertext is bound to: key fingerprint, exponent, offset, slot bits, slots
+        self.layout: tuple[Any, ...] = (fingerprint, self.exponent, self.offset, self.slot_bits, self.slots)
 
     # ------------------------------------------------------------------ encoding
     def encode(self, values: Any) -> list[int]:
@@ -247,12 +275,17 @@ class BatchedPaillier:
             chunk = shifted[start:start + self.slots]
             chunk += [self.offset] * (self.slots - len(chunk))  # padding encodes 0
             cts.append(self._encrypt_plaintext(pack_slots(chunk, self.slot_bits)))
-        return PackedCiphertext(tuple(cts), len(shifted), 1)
+        return PackedCiphertext(tuple(cts), len(shifted), 1, self.layout)
 
     # ------------------------------------------------------------------ homomorphic operations
     def _check_packed(self, packed: Any, name: str) -> PackedCiphertext:
         if not isinstance(packed, PackedCiphertext):
             raise TypeError(f"{name} must be a PackedCiphertext, got {type(packed).__name__}")
+        if packed.layout != self.layout:
+            what = "key" if not packed.layout or packed.layout[0] != self.layout[0] else "layout"
+            raise ValueError(f"{name} was packed under another {what}: its layout {packed.layout} differs from "
+                             f"this packer's {self.layout} (key fingerprint, exponent, offset, slot bits, slots)")
+        check_int(f"{name}.terms", packed.terms, minimum=1, maximum=self.max_terms)
         return packed
 
     def add(self, a: PackedCiphertext, b: PackedCiphertext) -> PackedCiphertext:
@@ -264,7 +297,7 @@ class BatchedPaillier:
         if terms > self.max_terms:
             raise ValueError(f"slot overflow: {terms} terms exceed max_terms = {self.max_terms}")
         cts = tuple(int(gmpy2.mpz(x) * y % self._nsquare) for x, y in zip(a.ciphertexts, b.ciphertexts, strict=True))
-        return PackedCiphertext(cts, a.length, terms)
+        return PackedCiphertext(cts, a.length, terms, self.layout)
 
     def sum_vectors(self, packed: Sequence[PackedCiphertext]) -> PackedCiphertext:
         """Slot-wise sum of several packed vectors (e.g. model updates of several clients)."""
@@ -288,19 +321,45 @@ class BatchedPaillier:
         out = gmpy2.mpz(1)
         for c in packed.ciphertexts:
             out = out * c % self._nsquare
-        return PackedCiphertext((int(out),), min(packed.length, self.slots), terms)
+        return PackedCiphertext((int(out),), min(packed.length, self.slots), terms, self.layout)
 
     # ------------------------------------------------------------------ decryption
     def decrypt_integers(self, private_key: phe.PaillierPrivateKey, packed: PackedCiphertext) -> list[int]:
-        """Signed fixed-point sums ``Σ q`` of every slot (exact integers)."""
+        """Signed fixed-point sums ``Σ q`` of every slot (exact integers), range-checked.
+
+        Raises
+        ------
+        ValueError
+            If ``private_key`` does not belong to this packer's key, ``packed`` comes from another
+            key or layout, or a decrypted plaintext is out of range: bits above the last slot, a
+            slot sum above ``terms·2Q``, or a padding slot that is not an encoded 0 (a wrong
+            ``terms`` count or a tampered ciphertext).
+        """
         if not isinstance(private_key, phe.PaillierPrivateKey):
             raise TypeError(f"private_key must be a phe.PaillierPrivateKey, got {type(private_key).__name__}")
+        if private_key.public_key.n != self.public_key.n:
+            raise ValueError("private_key does not match this packer's public key")
         packed = self._check_packed(packed, "packed")
         out: list[int] = []
         shift = packed.terms * self.offset
+        top = self.slots * self.slot_bits
+        expected_slots = len(packed.ciphertexts) * self.slots
+        if not packed.length <= expected_slots or (packed.ciphertexts and packed.length <= expected_slots - self.slots):
+            raise ValueError(f"packed.length {packed.length} does not fit {len(packed.ciphertexts)} ciphertexts "
+                             f"of {self.slots} slots")
         for c in packed.ciphertexts:
             m = private_key.raw_decrypt(int(c))
-            out.extend(s - shift for s in unpack_slots(m, self.slot_bits, self.slots))
+            if m >> top:
+                raise ValueError("decrypted plaintext has bits above the last slot: a tampered ciphertext "
+                                 "or one from another key")
+            slots = unpack_slots(m, self.slot_bits, self.slots)
+            if max(slots) > 2 * shift:
+                raise ValueError(f"a decrypted slot exceeds terms*2Q = {2 * shift}: the ciphertext holds more "
+                                 f"than terms={packed.terms} terms, or was tampered with")
+            out.extend(s - shift for s in slots)
+        if any(v != 0 for v in out[packed.length:]):
+            raise ValueError(f"padding slots do not decrypt to 0 with terms={packed.terms}: wrong term count "
+                             "or tampered ciphertext")
         return out[:packed.length]
 
     def decrypt(self, private_key: phe.PaillierPrivateKey, packed: PackedCiphertext) -> np.ndarray:
