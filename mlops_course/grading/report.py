@@ -25,6 +25,7 @@ import csv
 import io
 import json
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ __all__ = ["TestResult", "GradeReport", "results_json", "write_results", "format
            "write_file", "MANUAL_STATUS"]
 
 MANUAL_STATUS = "needs_manual_grading"
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ def clean_text(text: object) -> str:
         value.encode("utf-8")
         return value
     except UnicodeEncodeError:
-        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATES.sub("\ufffd", value)
 
 
 @dataclass

@@ -6,6 +6,7 @@ some tasks: those tasks score 0 and every other task keeps its full points.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -18,7 +19,8 @@ import pytest
 
 from mlops_course.grading.cli import main as cli_main
 from mlops_course.grading.harness import PACKAGE_DIR, Grader, Sandbox, WorkerProcess
-from tests.grading.conftest import ANSWER_IDS, POINTS, TEST_LIMITS, edit, write
+from tests._grading import load_notebook
+from tests.grading.conftest import ANSWER_IDS, POINTS, TEST_LIMITS, edit, source, write
 
 ROOT = os.geteuid() == 0
 TOTAL = sum(POINTS.values())
@@ -310,7 +312,7 @@ SOLUTION_CHEATS = {
 @pytest.mark.parametrize("name", sorted(SOLUTION_CHEATS))
 def test_solution_sabotage_costs_only_the_affected_tasks(tmp_path, name):
     changes, broken = SOLUTION_CHEATS[name]
-    grader = Grader("07", limits=replace(TEST_LIMITS, call_seconds=3.0))  # honest calls take < 0.5 s
+    grader = Grader("07", limits=replace(TEST_LIMITS, call_seconds=10.0))  # honest calls take < 0.5 s idle
     report = grader.grade(write(tmp_path, edit("solution", changes)))
     assert report.status == "graded"
     got = {gid: s for gid, (s, _) in report.by_grade_id().items()}
@@ -399,3 +401,307 @@ def test_escaped_children_exist_while_the_worker_runs_and_none_after_it_closes()
     finally:
         worker.close()
     assert _survivors() == []
+
+
+# --- issue 12: the allowlist sandbox, robustness and batch safety ----------------------------------------------
+REPO = PACKAGE_DIR.parent
+SOLUTION_PATH = "solutions/07_differential_privacy.ipynb"
+
+# Rebuild every answer from the repository's history (`git show`), a solutions/ or tests/ file, any copy.
+GIT_READ = code(f"""
+    import json, os, subprocess, glob
+    def _answers(nb):
+        for cell in nb.get("cells", []):
+            src = cell.get("source", "")
+            src = "".join(src) if isinstance(src, list) else src
+            if (cell.get("metadata", {{}}).get("nbgrader", {{}}).get("solution") and "BEGIN SOLUTION" in src):
+                try:
+                    exec(src, globals())
+                except Exception:
+                    pass
+    for attempt in (
+        lambda: subprocess.run(["git", "-C", {str(REPO)!r}, "show", "HEAD:{SOLUTION_PATH}"], capture_output=True,
+                               text=True, timeout=20).stdout,
+        lambda: open({str(REPO / SOLUTION_PATH)!r}).read(),
+        lambda: "".join(open(p).read() for p in glob.glob({str(REPO / "tests" / "**" / "*.ipynb")!r},
+                                                             recursive=True)[:1]),
+    ):
+        try:
+            _answers(json.loads(attempt()))
+        except Exception:
+            pass
+""")
+
+# Find other submissions through /proc: every notebook named on a command line, or in a process's cwd.
+PROC_PEER = code("""
+    import glob, json, os
+    seen = []
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            args = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace").split("\\0")
+        except OSError:
+            args = []
+        try:
+            args.append(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            pass
+        for arg in args:
+            if arg.endswith(".ipynb"):
+                seen.append(arg)
+            elif arg and os.path.isdir(arg):
+                seen += glob.glob(os.path.join(arg, "**", "*.ipynb"), recursive=True)
+    for path in seen:
+        try:
+            nb = json.load(open(path))
+        except Exception:
+            continue
+        for cell in nb.get("cells", []):
+            src = "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")
+            if cell.get("metadata", {}).get("nbgrader", {}).get("solution") and "NotImplementedError()" not in src:
+                try:
+                    exec(src, globals())
+                except Exception:
+                    pass
+""")
+
+SURROGATE = code("""
+    def laplace_mechanism(value, sensitivity, epsilon, rng): raise ValueError("\\ud800 lone surrogate \\udfff")
+    def gaussian_sigma(sensitivity, epsilon, delta): return "\\ud800"
+    class BudgetLedger:
+        def __init__(self, total_epsilon): raise RuntimeError("\\udcff" * 1000)
+    raise KeyError("\\ud800 at the top level")
+""")
+
+FORGED_REPLIES = code("""
+    import os, struct
+    deep = b"[" * 400_000 + b"]" * 400_000
+    big = b'{"id": "x", "ok": true, "value": ' + b"9" * 5000 + b"}"
+    for payload in (deep, big):
+        for fd in range(3, 64):
+            try:
+                os.write(fd, struct.pack(">I", len(payload)) + payload)
+            except OSError:
+                pass
+""") + "\n" + fakes("None")
+
+HUGE_VALUES = code("""
+    def gaussian_sigma(sensitivity, epsilon, delta): return 10 ** 5000
+    def laplace_halfwidth(sensitivity, epsilon, confidence=0.95):
+        deep = []
+        for _ in range(400_000):
+            deep = [deep]
+        return deep
+    def rr_estimate(responses, epsilon): return -(10 ** 399)
+""")
+
+ROBUSTNESS_CHEATS = {
+    "git show / solutions / tests read": GIT_READ,
+    "lone surrogates in exceptions and results": SURROGATE,
+    "forged 400k-deep JSON and 5000-digit integer replies": FORGED_REPLIES,
+    "5000-digit integer and 400k-deep list results": HUGE_VALUES,
+}
+
+
+def test_git_read_would_work_without_the_sandbox():
+    """Control: outside the sandbox the git/solutions read rebuilds working answers."""
+    namespace: dict = {"__name__": "control"}
+    exec(GIT_READ, namespace)
+    assert callable(namespace.get("laplace_mechanism")) and callable(namespace.get("gaussian_sigma"))
+
+
+@pytest.mark.skipif(not ROOT, reason="the allowlist sandbox needs root (as on Gradescope)")
+@pytest.mark.parametrize("name", sorted(ROBUSTNESS_CHEATS))
+def test_robustness_cheats_score_zero_with_a_report(tmp_path, name):
+    nb = edit("exercise", {"dp-laplace": ROBUSTNESS_CHEATS[name]})
+    path = write(tmp_path, nb)
+    out = tmp_path / "out" / "results.json"
+    assert cli_main(["grade", str(path), "--unit", "07", "-o", str(out), "-q", "--cell-timeout", "10",
+                     "--call-timeout", "30"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["score"] == 0 and data["max_score"] == TOTAL, [t["output"] for t in data["tests"] if t["score"]]
+    assert all(t["output"] for t in data["tests"])  # every test says why
+
+
+@pytest.mark.skipif(not ROOT, reason="the allowlist sandbox needs root (as on Gradescope)")
+def test_batch_with_surrogates_and_nested_notebook_writes_every_file(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, edit("solution"), "a_honest.ipynb")
+    write(subs, edit("exercise", {"dp-laplace": SURROGATE}), "b_surrogate.ipynb")
+    write(subs, b"[" * 200_000 + b"]" * 200_000, "c_nested.ipynb")
+    write(subs, b'{"cells": [], "nbformat": ' + b"4" * 5000 + b"}", "d_bigint.ipynb")
+    out = tmp_path / "grades"
+    assert cli_main(["grade", str(subs), "--unit", "07", "-o", str(out), "-q"]) == 0
+    rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    assert {k: float(v["score"]) for k, v in rows.items()} == {"a_honest.ipynb": TOTAL, "b_surrogate.ipynb": 0.0,
+                                                                "c_nested.ipynb": 0.0, "d_bigint.ipynb": 0.0}
+    assert rows["c_nested.ipynb"]["status"] == "rejected" and "nested too deeply" in rows["c_nested.ipynb"]["message"]
+    assert rows["d_bigint.ipynb"]["status"] == "rejected" and "not usable JSON" in rows["d_bigint.ipynb"]["message"]
+    assert len(list(out.glob("*.results.json"))) == 4
+    surrogate = json.loads((out / "b_surrogate.results.json").read_text(encoding="utf-8"))
+    assert "\ufffd" in " ".join(t["output"] for t in surrogate["tests"])
+
+
+@pytest.mark.skipif(not ROOT, reason="the allowlist sandbox needs root (as on Gradescope)")
+def test_proc_peer_read_and_tmp_drop_between_submissions_score_zero(tmp_path):
+    """A batch graded by a separate `grade` process (its command line names the folder): the honest
+    submission drops its answers in /tmp and /dev/shm, the cheats look there and in every peer's
+    /proc cmdline/cwd. They must get nothing, and nothing may be left in the host's /tmp or /dev/shm."""
+    import subprocess
+    import sys
+
+    drop = code("""
+        import glob
+        for folder in ("/tmp", "/dev/shm"):
+            try:
+                with open(folder + "/mlops_h1_answers.py", "w") as f:
+                    f.write(SOURCES)
+            except OSError:
+                pass
+    """)
+    solution = edit("solution")
+    sources = "\n\n".join(source(solution, gid) for gid in ANSWER_IDS)
+    dropper = edit("solution", {"dp-ledger": lambda s: s + "\nSOURCES = " + repr(sources) + "\n" + drop})
+    reader = code("""
+        for folder in ("/tmp", "/dev/shm"):
+            try:
+                exec(open(folder + "/mlops_h1_answers.py").read(), globals())
+            except Exception:
+                pass
+    """)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, dropper, "a_dropper.ipynb")
+    write(subs, edit("exercise", {"dp-laplace": reader}), "b_reader.ipynb")
+    write(subs, edit("exercise", {"dp-laplace": PROC_PEER}), "c_peer.ipynb")
+    write(subs, edit("exercise", {"dp-laplace": PROC_PEER}), "d_peer.ipynb")
+    out = tmp_path / "grades"
+    done = subprocess.run([sys.executable, "-m", "mlops_course.grading.cli", "grade", str(subs), "--unit", "07",
+                           "-o", str(out), "-q", "--jobs", "2"], capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    rows = {r["submission"]: float(r["score"]) for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows == {"a_dropper.ipynb": TOTAL, "b_reader.ipynb": 0.0, "c_peer.ipynb": 0.0, "d_peer.ipynb": 0.0}
+    assert not os.path.exists("/tmp/mlops_h1_answers.py") and not os.path.exists("/dev/shm/mlops_h1_answers.py")
+
+
+def test_proc_peer_read_would_work_without_the_sandbox(tmp_path):
+    """Control: a process whose command line names a solution lets the /proc cheat rebuild the answers."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, edit("solution"), "peer.ipynb")
+    peer = subprocess.Popen([sys.executable, "-c", "import sys, time; time.sleep(60)", str(path)])
+    try:
+        deadline = time.monotonic() + 30
+        while str(path) not in " ".join(psutil.Process(peer.pid).cmdline()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        namespace: dict = {"__name__": "control"}
+        exec(PROC_PEER, namespace)
+        assert callable(namespace.get("laplace_mechanism"))
+    finally:
+        peer.kill()
+        peer.wait()
+
+
+def test_other_unit_in_a_batch_is_rejected_with_a_reason(tmp_path):
+    import csv as csv_module
+
+    other = load_notebook(REPO / "solutions" / "08_homomorphic_encryption.ipynb")
+    relabelled = load_notebook(REPO / "solutions" / "08_homomorphic_encryption.ipynb")
+    relabelled["metadata"]["mlops_course"] = {"stem": "07_differential_privacy", "unit": 7}
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, other, "he.ipynb")
+    write(subs, relabelled, "he_as_dp.ipynb")
+    out = tmp_path / "grades"
+    assert cli_main(["grade", str(subs), "--unit", "07", "-o", str(out), "-q"]) == 0
+    rows = {r["submission"]: r for r in csv_module.DictReader((out / "grades.csv").open())}
+    assert {k: (float(v["score"]), v["status"], v["unit"]) for k, v in rows.items()} == {
+        "he.ipynb": (0.0, "rejected", "07_differential_privacy"),
+        "he_as_dp.ipynb": (0.0, "rejected", "07_differential_privacy")}
+    assert "is the notebook of unit 08_homomorphic_encryption" in rows["he.ipynb"]["message"]
+    assert "does not contain any answer cell" in rows["he_as_dp.ipynb"]["message"]
+
+
+def test_symlink_planted_on_the_output_is_refused(tmp_path, capsys):
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    link = tmp_path / "results.json"
+    link.symlink_to(victim)
+    assert cli_main(["grade", str(write(tmp_path, edit("exercise"))), "--unit", "07", "-o", str(link), "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a symlink" in err[0]
+    assert victim.read_text() == "precious" and link.is_symlink()
+    # in a batch: a link planted where one submission's results would go stops the batch before grading
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, edit("exercise"), "alice.ipynb")
+    out = tmp_path / "grades"
+    out.mkdir()
+    (out / "alice.results.json").symlink_to(victim)
+    assert cli_main(["grade", str(subs), "--unit", "07", "-o", str(out), "-q"]) == 2
+    assert victim.read_text() == "precious" and not (out / "grades.csv").exists()
+
+
+CHAIN = code("""
+    import os
+    def hop():  # a fork-and-exit chain: each generation setsid()s, forks the next and exits at once
+        pid = os.fork()
+        if pid:
+            return pid
+        os.setsid()
+        while True:
+            try:
+                if os.fork():
+                    os._exit(0)
+                os.setsid()
+            except OSError:
+                pass
+    started = [hop() for _ in range(4)]
+""")
+
+
+@pytest.mark.skipif(not ROOT, reason="the PID namespace needs root")
+@pytest.mark.parametrize("attempt", range(5))
+def test_fork_and_exit_setsid_chain_leaves_nothing(attempt):
+    from mlops_course.grading.harness import UidPool, namespace_members
+
+    worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], UidPool())
+    namespace, uid = worker.namespace, worker.uid
+    try:
+        assert worker.request("exec", 10, source=CHAIN, label="chain")["ok"]
+        time.sleep(0.2 * attempt)  # stop the chain at different moments
+        assert len(namespace_members(namespace)) >= 3  # init, worker and hopping chains are alive
+    finally:
+        worker.close()
+    assert namespace_members(namespace) == []
+    assert [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and uid in p.info["uids"]] == []
+
+
+CHILDREN_MEMORY = code("""
+    import os, time
+    import numpy as np
+    kids = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            block = np.ones(int(1.5 * 2**30) // 8)  # 1.5 GB, touched
+            time.sleep(60)
+            os._exit(0)
+        kids.append(pid)
+    for pid in kids:
+        os.waitpid(pid, 0)
+""")
+
+
+@pytest.mark.skipif(not ROOT, reason="the namespace-wide memory watchdog tracks the worker's PID namespace (root)")
+def test_children_together_cannot_exceed_the_memory_limit(tmp_path):
+    """3 children × 1.5 GB each stay under the 3 GB per-process limit but not under the total."""
+    limits = replace(TEST_LIMITS, memory_bytes=3 * 2**30, cell_seconds=60.0)
+    grader = Grader("07", limits=limits)
+    nb = edit("solution", {"dp-ledger": lambda s: CHILDREN_MEMORY + "\n" + s})
+    report = grader.grade(write(tmp_path, nb))
+    got = {gid: s for gid, (s, _) in report.by_grade_id().items()}
+    assert got == {gid: 0.0 if gid == "dp-ledger" else POINTS[gid] for gid in ANSWER_IDS}
+    ledger = " ".join(t.output for t in report.tests if t.grade_id == "dp-ledger")
+    assert "GB of memory with its child processes together (limit 3 GB)" in ledger

@@ -15,11 +15,12 @@ from mlops_course.grading import check
 from mlops_course.grading.checks import Check, LocalRemote, Property, load_checks
 from mlops_course.grading.checks import dp as dp_checks
 from mlops_course.grading.cli import main as cli_main
-from mlops_course.grading.harness import PACKAGE_DIR, Grader, Sandbox, WorkerProcess, find_exercise
+from mlops_course.grading.harness import PACKAGE_DIR, REPO_ROOT, Grader, Sandbox, WorkerProcess, find_exercise
 from mlops_course.grading.report import results_json
 from tests.grading.conftest import (
     ANSWER_IDS,
     EXERCISE,
+    MANUAL,
     POINTS,
     SOLUTION,
     TEST_LIMITS,
@@ -49,7 +50,7 @@ def test_solution_gets_full_marks(grader):
 def test_untouched_exercise_gets_zero(grader):
     report = grader.grade(EXERCISE)
     assert (report.score, report.max_score) == (0.0, TOTAL)
-    assert all("not implemented yet" in t.output for t in report.tests)
+    assert all("not implemented yet" in t.output for t in report.tests if not t.manual)
 
 
 @pytest.mark.parametrize("done", [("dp-laplace",), ("dp-rr", "dp-ledger"), ("dp-gaussian-sigma", "dp-mean",
@@ -63,7 +64,7 @@ def test_grading_is_deterministic(grader, tmp_path):
     path = write(tmp_path, mixed(("dp-laplace", "dp-mean")))
     first, second = grader.grade(path), grader.grade(path)
     assert [(t.name, t.score, t.output) for t in first.tests] == [(t.name, t.score, t.output) for t in second.tests]
-    assert first.score == 6.0
+    assert first.score == POINTS["dp-laplace"] + POINTS["dp-mean"]
 
 
 def test_every_check_module_imports_and_names_its_unit():
@@ -77,7 +78,9 @@ def test_registry_points_match_the_notebook():
     exercise = find_exercise("07_differential_privacy")
     checks = load_checks("07_differential_privacy")
     assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(ANSWER_IDS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
+    auto = {g: v for g, v in exercise.points.items() if g not in MANUAL}
+    assert {c.grade_id: c.points for c in checks} == auto == POINTS
+    assert {g: exercise.points[g] for g in MANUAL} == MANUAL  # manual questions: the notebook's points too
     for c in checks:  # each check's name is defined by the solution's answer cell
         assert f" {c.name}" in source(load("solution"), c.grade_id)
 
@@ -143,12 +146,12 @@ MUTANTS = {
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_wrong_answers_lose_their_points(grader, tmp_path, name):
-    gid, change, expected = MUTANTS[name]
-    nb = edit("solution", {gid: change})
+    gid, change, _ = MUTANTS[name]  # (the third entry: the score when exercise 07 had 15 points; not asserted,
+    nb = edit("solution", {gid: change})  # the unit's points change: the task must lose points, the others none)
     assert source(nb, gid) != source(load("solution"), gid)
     report = grader.grade(write(tmp_path, nb))
     got = scores(report)
-    assert got[gid] == expected, [t.output for t in report.tests if t.grade_id == gid]
+    assert got[gid] < POINTS[gid], [t.output for t in report.tests if t.grade_id == gid]
     assert all(got[g] == POINTS[g] for g in ANSWER_IDS if g != gid)
 
 
@@ -239,19 +242,84 @@ def test_worker_applies_limits_and_isolation():
                  "        except OSError: return 'no'\n"
                  f"    ref = can(lambda: open({str(PACKAGE_DIR / '__init__.py')!r}).read())\n"
                  "    parent = can(lambda: open('../escape.txt', 'w').write('x'))\n"
+                 f"    repo = [p for p in ('.git', 'tests', 'solutions', 'README.md') if os.path.exists(os.path.join("
+                 f"{str(REPO_ROOT)!r}, p))]\n"
+                 "    pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
                  "    return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CORE)[0],"
-                 " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd(), ref, parent]\n")
-        assert worker.request("exec", 5, source=probe, label="probe")["ok"]
-        reply = worker.request("call", 5, name="probe", args=[], kwargs={"__dict__": {}})
-        mem, core, nproc, uid, net, cwd, ref, parent = reply["value"]
+                 " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd(), ref, parent, repo,"
+                 " pids, os.getpid(), sorted(os.listdir('/tmp')), os.listdir('/dev/shm')]\n")
+        assert worker.request("exec", 10, source=probe, label="probe")["ok"]
+        reply = worker.request("call", 10, name="probe", args=[], kwargs={"__dict__": {}})
+        mem, core, nproc, uid, net, cwd, ref, parent, repo, pids, pid, tmp, shm = reply["value"]
         assert mem == TEST_LIMITS.memory_bytes and core == 0 and nproc == TEST_LIMITS.processes
         if Sandbox().active:
             assert uid != 0 and net == "blocked" and ref == "no" and parent == "no"
+            assert repo == []  # nothing of the repository: no .git, tests/, solutions/
+            assert pids == [pid] == [2]  # its own PID namespace; the init (PID 1, root) is hidden
+            assert tmp == [worker.tmp.name] and shm == []  # private /tmp (holding only the work folder), /dev/shm
             assert worker.applied["network_isolated"] and worker.applied["files_hidden"]
+            assert worker.applied["allowlist_root"] and worker.applied["pid_namespace"]
         assert cwd == str(worker.tmp / "work")
     finally:
         worker.close()
     assert not worker.tmp.exists()
+
+
+def test_numpy_scalars_strings_and_bools_are_plain_data():
+    """Honest answers built with numpy (e.g. a dict keyed by ``np.unique`` values) cross the channel."""
+    from mlops_course.grading.worker import encode_value
+
+    labels = np.unique(np.array(["b", "a", "b"]))
+    answer = {label: np.int64(i) for i, label in enumerate(labels)}
+    answer["flag"] = np.bool_(True)
+    answer["name"] = labels[0]
+    expected = {"a": 0, "b": 1, "flag": True, "name": "a"}
+    from mlops_course.grading.checks import decode_value
+
+    decoded = decode_value(encode_value(answer))
+    assert decoded == expected and type(decoded["a"]) is int and type(decoded["flag"]) is bool
+    assert type(decoded["name"]) is str
+    assert LocalRemote({"f": lambda: answer}).call("f") == expected  # the self-check's remote
+    worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], _pool() if Sandbox().active else None)
+    try:
+        source = ("import numpy as np\n"
+                  "def f():\n"
+                  "    labels = np.unique(np.array(['b', 'a', 'b']))\n"
+                  "    out = {label: np.int64(i) for i, label in enumerate(labels)}\n"
+                  "    out.update(flag=np.bool_(True), name=labels[0], x=np.float32(0.5))\n"
+                  "    return out\n")
+        assert worker.request("exec", 10, source=source, label="numpy")["ok"]
+        reply = worker.request("call", 10, name="f", args=[], kwargs={"__dict__": {}})
+        assert reply["ok"] and decode_value(reply["value"]) == {**expected, "x": 0.5}
+    finally:
+        worker.close()
+
+
+def test_manual_questions_are_listed_and_not_autograded(tmp_path, monkeypatch):
+    from mlops_course.grading import harness
+    from mlops_course.grading.checks import ManualQuestion
+
+    question = ManualQuestion("dp-laplace-check", 5.0, "07_differential_privacy", "why Laplace?")
+    monkeypatch.setattr(harness, "builtin_manual", lambda unit: (question,))
+    grader = Grader("07", limits=TEST_LIMITS)
+    nb = load("solution")
+    cell_of(nb, "dp-laplace-check")["source"] = "Because the L1 sensitivity is bounded."
+    cell_of(nb, "dp-laplace-check")["metadata"]["nbgrader"]["points"] = 1000  # metadata is not trusted
+    report = grader.grade(write(tmp_path, nb))
+    assert (report.score, report.max_score) == (TOTAL, TOTAL)  # manual points are not in the autograded score
+    assert report.manual == [{"grade_id": "dp-laplace-check", "points": 5.0, "title": "why Laplace?",
+                              "answer": "Because the L1 sensitivity is bounded."}]
+    data = results_json(report)
+    entry = [t for t in data["tests"] if t.get("extra_data", {}).get("status") == "needs_manual_grading"]
+    assert [(t["name"], t["score"], t["max_score"]) for t in entry] == [
+        ("dp-laplace-check: needs manual grading", 0.0, 5.0)]
+    assert data["manual"] == report.manual and data["score"] == data["max_score"] == TOTAL
+    # a notebook without the cell: listed with answer None
+    def drop(nb):
+        nb["cells"].remove(cell_of(nb, "dp-laplace-check"))
+
+    missing = grader.grade(write(tmp_path, edit("solution", mutate=drop), "missing.ipynb"))
+    assert missing.manual[0]["answer"] is None and "missing" in missing.tests[-1].output
 
 
 def _pool():
@@ -346,11 +414,15 @@ def test_results_json_follows_the_gradescope_schema(tmp_path):
     data = json.loads(out.read_text())
     assert data["score"] == data["max_score"] == TOTAL
     assert isinstance(data["execution_time"], float) and isinstance(data["output"], str)
-    assert len(data["tests"]) == sum(len(c.properties) for c in dp_checks.CHECKS)
-    for test in data["tests"]:
+    assert len(data["tests"]) == sum(len(c.properties) for c in dp_checks.CHECKS) + len(MANUAL)
+    auto = [t for t in data["tests"] if "extra_data" not in t]
+    for test in auto:
         assert set(test) == {"name", "score", "max_score", "output", "visibility"}
         assert test["visibility"] in ("visible", "after_published")
-    assert sum(t["max_score"] for t in data["tests"]) == TOTAL
+    assert sum(t["max_score"] for t in auto) == TOTAL
+    manual = [t for t in data["tests"] if "extra_data" in t]
+    assert {t["extra_data"]["grade_id"]: t["max_score"] for t in manual} == MANUAL
+    assert all(t["score"] == 0 and t["extra_data"]["status"] == "needs_manual_grading" for t in manual)
 
 
 def test_batch_with_two_jobs_writes_csv_and_one_result_per_submission(tmp_path, capsys):
@@ -361,20 +433,103 @@ def test_batch_with_two_jobs_writes_csv_and_one_result_per_submission(tmp_path, 
     write(subs, mixed(("dp-rr",)), "carol.ipynb")
     write(subs, b"garbage", "dave.ipynb")
     out = tmp_path / "grades"
-    assert cli_main(["grade", str(subs), "--unit", "07", "--jobs", "2", "-o", str(out), "--cell-timeout", "5"]) == 0
+    assert cli_main(["grade", str(subs), "--unit", "07", "--jobs", "2", "-o", str(out), "--cell-timeout", "10"]) == 0
     rows = {r["submission"]: r for r in csv.DictReader((out / "grades.csv").open())}
     assert {k: float(v["score"]) for k, v in rows.items()} == {"alice.ipynb": TOTAL, "bob.ipynb": 0.0,
-                                                                "carol.ipynb": 2.0, "dave.ipynb": 0.0}
-    assert rows["dave.ipynb"]["status"] == "rejected" and rows["carol.ipynb"]["dp-rr"] == "2"
+                                                                "carol.ipynb": POINTS["dp-rr"], "dave.ipynb": 0.0}
+    assert rows["dave.ipynb"]["status"] == "rejected" and float(rows["carol.ipynb"]["dp-rr"]) == POINTS["dp-rr"]
+    assert {r["unit"] for r in rows.values()} == {"07_differential_privacy"}
     assert sorted(p.name for p in out.glob("*.results.json")) == [f"{n}.results.json" for n in
                                                                   ("alice", "bob", "carol", "dave")]
     assert "grading" in capsys.readouterr().err  # the progress bar
 
 
-def test_cli_usage_errors(tmp_path):
+def test_batch_without_unit_takes_each_notebooks_unit_and_says_so(tmp_path, capsys):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write(subs, load("solution"), "alice.ipynb")
+    out = tmp_path / "grades"
+    assert cli_main(["grade", str(subs), "-o", str(out), "-q"]) == 0
+    assert "no --unit given" in capsys.readouterr().err
+    row = next(csv.DictReader((out / "grades.csv").open()))
+    assert row["unit"] == "07_differential_privacy" and float(row["score"]) == TOTAL
+    data = json.loads((out / "alice.results.json").read_text())
+    assert "graded as unit 07_differential_privacy, taken from the notebook's metadata" in data["output"]
+    assert data["extra_data"]["unit"] == "07_differential_privacy"
+
+
+def _one_line_error(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_cli_usage_errors_are_one_line(tmp_path, capsys):
     assert cli_main(["grade", str(tmp_path / "missing.ipynb")]) == 2
+    assert "does not exist" in _one_line_error(capsys)
     assert cli_main(["grade", str(SOLUTION), "--checks", str(tmp_path / "nope")]) == 2
+    assert "is not a directory" in _one_line_error(capsys)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli_main(["grade", str(empty)]) == 2
+    assert "holds no .ipynb notebook" in _one_line_error(capsys)
+    (empty / "notes.txt").write_text("not a notebook")
+    assert cli_main(["grade", str(empty), "--unit", "07"]) == 2
+    assert "holds no .ipynb notebook" in _one_line_error(capsys)
     assert cli_main(["grade", str(SOLUTION), "--unit", "99", "-q", "-o", str(tmp_path / "r.json")]) == 3
+    assert "unknown unit '99'" in _one_line_error(capsys)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_main(["grade", str(SOLUTION), "--jobs", "two"])
+    assert exit_info.value.code == 2 and "invalid int value" in _one_line_error(capsys)
+
+
+def test_grading_refuses_without_root_unless_unsafe_same_user(tmp_path, capsys, monkeypatch):
+    import os
+
+    from mlops_course.grading.harness import NOT_ROOT, UNSAFE_LIMITS, GraderError
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # a faked unprivileged grader
+    out = tmp_path / "r.json"
+    assert cli_main(["grade", str(SOLUTION), "-o", str(out), "-q"]) == 2
+    assert "--unsafe-same-user" in _one_line_error(capsys) and not out.exists()
+    with pytest.raises(GraderError, match="needs root"):
+        Grader("07", limits=TEST_LIMITS)
+    assert NOT_ROOT.startswith("grading needs root")
+    assert cli_main(["grade", str(SOLUTION), "-o", str(out), "-q", "--unsafe-same-user"]) == 0
+    assert "UNSAFE same-user mode" in capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["score"] == TOTAL and data["extra_data"]["sandbox"] == "unsafe-same-user"
+    assert UNSAFE_LIMITS in data["output"]
+    for limit in ("reading every file", "writing every file", "harness", "forges results.json", "/proc",
+                  "network", "memory limit"):
+        assert limit in UNSAFE_LIMITS
+
+
+def test_results_are_never_written_through_a_symlink(tmp_path, capsys):
+    from mlops_course.grading.report import GradeReport, write_file, write_results
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = tmp_path / "results.json"
+    link.symlink_to(victim)
+    with pytest.raises(ValueError, match="is a symlink"):
+        write_results(GradeReport("x.ipynb", "07"), link)
+    assert victim.read_text() == "precious"
+    # a regular target is replaced atomically; no temporary file is left behind
+    target = write_file(tmp_path / "sub" / "r.json", "{}")
+    assert target.read_text() == "{}" and sorted(p.name for p in target.parent.iterdir()) == ["r.json"]
+
+
+def test_report_text_with_lone_surrogates_is_written(tmp_path):
+    from mlops_course.grading.report import GradeReport, TestResult, format_text, write_csv, write_results
+
+    report = GradeReport("s\ud800.ipynb", "07", [TestResult("t: \udcff", "t", 0.0, 1.0, "raised \ud800")],
+                         "bad \ud800", 0.1, "graded")
+    data = json.loads(write_results(report, tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["tests"][0]["output"] == "raised \ufffd" and data["output"] == "bad \ufffd"
+    assert "\ufffd" in format_text(report)
+    assert "s\ufffd.ipynb" in write_csv([report], tmp_path / "g.csv").read_text(encoding="utf-8")
 
 
 def test_results_json_of_a_report_is_json_serialisable(grader):
