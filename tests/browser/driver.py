@@ -2,8 +2,10 @@
 
 Starts ``mlops-course lab`` on loopback with a token in a temporary copy of the lecture notebooks
 (so running them never touches the committed files), opens each notebook in its own tab, runs all
-cells, collects error outputs from the notebook model, moves the first slider and waits for the
-output widget to show a redrawn figure, and saves a screenshot. Chromium is Debian's
+cells, collects error outputs from the notebook model, moves a slider in every slider cell and
+checks that the cell shows exactly one figure before and after and that its pixels changed (the
+course's widget pattern redraws in place), looks for widget reprs (``VBox(``) in the page, and saves
+a screenshot. Chromium is Debian's
 (``/usr/bin/chromium``); Playwright's own browser download is never used.
 """
 from __future__ import annotations
@@ -62,6 +64,8 @@ class NotebookRun:
     seconds: float = 0.0
     problem: str = ""
     news_popup: bool = False
+    vbox_text: bool = False
+    cells: list = field(default_factory=list)  # one SliderCell per slider cell
 
 
 def free_port() -> int:
@@ -73,7 +77,7 @@ def free_port() -> int:
 class Lab:
     """``mlops-course lab`` on 127.0.0.1 with a token, in a copy of the course's notebooks."""
 
-    def __init__(self, root: Path, notebooks: list[Path], workdir: Path) -> None:
+    def __init__(self, root: Path, notebooks: list[Path], workdir: Path, lab_args: tuple[str, ...] = ()) -> None:
         self.workdir = workdir
         (workdir / "notebooks").mkdir(parents=True)
         for path in notebooks:
@@ -86,7 +90,7 @@ class Lab:
         self.log = open(workdir / "lab.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mlops_course.cli", "lab", "--no-browser", "--port", str(self.port),
-             "--root", str(workdir), "--", f"--IdentityProvider.token={TOKEN}",
+             "--root", str(workdir), *lab_args, "--", f"--IdentityProvider.token={TOKEN}",
              "--LabApp.expose_app_in_browser=True"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -155,6 +159,73 @@ def run_notebooks(lab: Lab, names: list[str], shots: Path, chromium: str, parall
     return results
 
 
+#: the code cells holding a slider, as indices into the notebook's cells
+SLIDER_CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+  .map((c, i) => c.querySelector('.widget-slider') ? i : -1).filter(i => i >= 0)"""
+VBOX_TEXT = "() => document.body.innerText.includes('VBox(')"
+
+
+def cell(page, index: int):
+    """The ``index``-th cell of the notebook on screen."""
+    return page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+
+def figures(page, index: int) -> int:
+    """How many figures (``<img>``) the cell's outputs show."""
+    return cell(page, index).locator(".jp-OutputArea-output img").count()
+
+
+def pixels(png: bytes):
+    import io
+
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(io.BytesIO(png), format="png")
+
+
+def move_slider(page, index: int, run: NotebookRun) -> None:
+    """Move the first slider of cell ``index`` one step; check one figure before and after, and new pixels."""
+    import numpy as np
+
+    target = cell(page, index)
+    before_count = figures(page, index)
+    image = target.locator(".jp-OutputArea-output img").first
+    image.scroll_into_view_if_needed()
+    src = image.get_attribute("src")
+    before = image.screenshot()
+    handle = target.locator(".widget-slider .noUi-handle").first
+    for attempt in range(3):  # one step, as an instructor would; again if the key press was lost
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        try:
+            page.wait_for_function(
+                "([i, s]) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];"
+                " const im = c && c.querySelector('.jp-OutputArea-output img');"
+                " return im !== null && im.getAttribute('src') !== s; }",
+                arg=[index, src], timeout=60_000, polling=250)
+            break
+        except Exception:  # noqa: BLE001 - retried, then reported
+            if attempt == 2:
+                raise
+    page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
+    page.wait_for_timeout(500)
+    after_count = figures(page, index)
+    after = target.locator(".jp-OutputArea-output img").first.screenshot()
+    a, b = pixels(before), pixels(after)
+    changed = a.shape != b.shape or float(np.abs(a - b).max()) > 0.05
+    run.cells.append(SliderCell(index, before_count, after_count, changed))
+
+
+@dataclass
+class SliderCell:
+    """One slider cell: figures shown before and after a slider step, and whether the pixels changed."""
+
+    index: int
+    figures_before: int
+    figures_after: int
+    pixels_changed: bool
+
+
 def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
     try:
         page.wait_for_timeout(500)
@@ -164,29 +235,16 @@ def _finish(page, run: NotebookRun, shots: Path, timeout_ms: int) -> None:
             page.wait_for_selector(".widget-slider .noUi-handle", timeout=30_000)
         except Exception:  # noqa: BLE001 - no slider: reported by the count below
             pass
-        run.sliders = page.locator(".widget-slider").count()
-        if run.sliders:
-            output = page.locator(".widget-output").first
-            before = output.inner_html()
-            handle = page.locator(".widget-slider .noUi-handle").first
-            handle.scroll_into_view_if_needed()
-            for attempt in range(3):  # one step, as an instructor would; again if the key press was lost
-                handle.focus()
-                page.keyboard.press("ArrowRight")
-                try:
-                    page.wait_for_function(
-                        "(b) => { const o = document.querySelector('.widget-output');"
-                        " return o.innerHTML !== b && o.querySelector('img') !== null; }",
-                        arg=before, timeout=60_000, polling=250)
-                    break
-                except Exception:  # noqa: BLE001 - retried, then reported
-                    if attempt == 2:
-                        raise
-            page.wait_for_function(KERNEL_IDLE, timeout=120_000, polling=250)
-            page.wait_for_timeout(300)
-            run.slider_redrew = True
-            output.scroll_into_view_if_needed()
+        slider_cells = page.evaluate(SLIDER_CELLS)
+        run.sliders = len(slider_cells)
+        for index in slider_cells:
+            move_slider(page, index, run)
+        run.slider_redrew = bool(run.cells) and all(
+            c.figures_before == c.figures_after == 1 and c.pixels_changed for c in run.cells)
+        run.vbox_text = page.evaluate(VBOX_TEXT)
         run.news_popup = page.get_by_text("official Jupyter news").count() > 0
+        if slider_cells:
+            cell(page, slider_cells[0]).scroll_into_view_if_needed()
         run.screenshot = shots / f"{Path(run.name).stem}.png"
         page.screenshot(path=str(run.screenshot))
     except Exception as exc:  # noqa: BLE001 - reported per notebook
