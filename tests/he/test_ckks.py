@@ -101,3 +101,34 @@ def test_bad_inputs(ckks_ctx):
     with pytest.raises(TypeError):
         DataOwner(ckks_ctx).decrypt("payload")
     assert ciphertext_size(enc) > 100_000
+
+
+def test_confident_negatives_outside_the_fit_range_flip_unless_z_is_scaled():
+    # notebook 08's flips: the cubic fitted on [-6, 6] crosses 1/2 again at |z| = sqrt(-c1/c3) ~ 7.6, so
+    # confident negatives (z ~ -9) came out positive. With features clipped to a public bound B and the
+    # weights scaled by s = min(1, 6/Z), Z = sum|w|B + |b|, the encrypted decision equals the exact
+    # sigmoid's for every sample whose encrypted score is more than MARGIN = 1e-3 from 1/2 (the CKKS error
+    # at scale 2^40 is below 1e-5 here, the margin leaves two orders of magnitude).
+    from mlops_course.privacy.he.ckks import logistic_z_bound
+
+    margin = 1e-3
+    c = sigmoid_coefficients(3, 6.0)
+    assert 7.0 < np.sqrt(-c[1] / c[3]) < 8.0
+    plan = plan_ckks(3)
+    ctx = ckks_context(plan.poly_degree, plan.coeff_mod_bit_sizes, plan.scale_bits, galois_keys=False)
+    rng = np.random.default_rng(8)
+    bound = 3.0
+    X = np.clip(rng.normal(size=(256, 4)) * 1.5, -bound, bound)  # the owner clips to the public bound
+    w, b = np.array([2.0, -1.5, 1.0, 0.8]), -0.5
+    z = X @ w + b
+    assert np.abs(z).max() > 9 and logistic_z_bound(w, b, bound) == pytest.approx(16.4)
+    exact = plain_logistic_scores(X, w, b) > 0.5
+    unscaled = np.array(encrypted_logistic_scores(encrypt_columns(ctx, X), w, b, c).decrypt())
+    assert np.sum((unscaled > 0.5) != exact) > 0  # the defect: confident samples flip
+    flipped = (unscaled > 0.5) != exact
+    assert np.all(np.abs(z[flipped]) > 7.0)  # ... and they are far from 1/2, not "near 0.5"
+    got = np.array(encrypted_logistic_scores(encrypt_columns(ctx, X), w, b, c, feature_bound=bound).decrypt())
+    np.testing.assert_allclose(got, plain_logistic_scores(X, w, b, c, feature_bound=bound), atol=1e-4)
+    clear = np.abs(got - 0.5) > margin
+    assert clear.mean() > 0.95
+    assert np.all((got[clear] > 0.5) == exact[clear])

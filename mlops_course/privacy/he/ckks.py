@@ -13,8 +13,16 @@ chain (its *depth*, see :mod:`.params`).
   ``σ(z) ≈ c0 + c1 z + c3 z³`` (depth 2), because a sigmoid is not a polynomial: total depth 3.
 
 The polynomial is the least-squares fit of the sigmoid on ``[-R, R]`` (here computed, not copied);
-outside that interval it diverges, so features must be scaled so that ``|w·x + b| <= R``.
-Degree-3 approximations of this kind are used by Kim et al. (2018) and by TenSEAL's tutorials.
+outside that interval it diverges: for R = 6 the cubic ``0.5 + c1 z + c3 z³`` (c1 > 0 > c3) crosses
+0.5 again at ``|z| = sqrt(-c1/c3) ≈ 7.6``, so a *confident* negative with z = −9 comes out as a
+positive. The server cannot clip an encrypted z (CKKS has no comparison), but it can bound it:
+with features clipped by the data owner to ``|x_j| <= B`` (public), ``|z| <= Z = Σ|w_j|·B + |b|``
+(:func:`logistic_z_bound`), and ``encrypted_logistic_scores(..., feature_bound=B)`` multiplies the
+weights and bias by ``s = min(1, R/Z)`` (a plaintext factor: no extra depth), so the polynomial is
+only evaluated on ``[-R, R]`` where its decision ``p(s·z) > 1/2`` equals ``z > 0``. The score is
+then ``σ̃(s·z)``, a tempered probability; decisions agree with the exact sigmoid except within
+the CKKS error of 1/2. Degree-3 approximations of this kind are used by Kim et al. (2018) and by
+TenSEAL's tutorials.
 
 References
 ----------
@@ -34,7 +42,7 @@ import tenseal as ts
 from mlops_course._validation import check_finite_array, check_int, check_positive
 
 __all__ = ["encrypt_columns", "encrypted_mean", "encrypted_variance", "sigmoid_coefficients", "sigmoid_poly",
-           "encrypted_logistic_scores", "plain_logistic_scores", "ciphertext_size"]
+           "logistic_z_bound", "encrypted_logistic_scores", "plain_logistic_scores", "ciphertext_size"]
 
 
 def _check_vector(enc: Any, name: str = "enc") -> ts.CKKSVector:
@@ -104,30 +112,99 @@ def sigmoid_poly(z: Any, coeffs: Sequence[float]) -> np.ndarray:
     return np.polynomial.polynomial.polyval(z, np.asarray(coeffs, dtype=float))
 
 
-def encrypted_logistic_scores(columns: Sequence[ts.CKKSVector], weights: Any, bias: float,
-                              coeffs: Sequence[float]) -> ts.CKKSVector:
-    """Server side: ``Enc(σ̃(X w + b))`` from column-encrypted features; depth 1 + depth(polyval).
+def logistic_z_bound(weights: Any, bias: float, feature_bound: Any) -> float:
+    """Public bound ``Z = Σ_j |w_j|·B_j + |b|`` on ``|z| = |x·w + b|`` when ``|x_j| <= B_j``.
+
+    Parameters
+    ----------
+    weights : array_like, shape (d,)
+    bias : float
+    feature_bound : float or array_like of shape (d,)
+        B (> 0), the bound the data owner clipped each feature to.
+
+    Returns
+    -------
+    float
 
     Raises
     ------
     ValueError
-        If the number of weights differs from the number of columns.
+        If ``feature_bound`` is not positive or has the wrong length.
+
+    Examples
+    --------
+    >>> logistic_z_bound([1.0, -2.0], 0.5, 3.0)
+    9.5
+    """
+    w = check_finite_array("weights", weights, ndim=1)
+    bound = np.broadcast_to(check_finite_array("feature_bound", feature_bound), w.shape) \
+        if np.ndim(feature_bound) == 0 else check_finite_array("feature_bound", feature_bound, ndim=1)
+    if bound.shape != w.shape or np.any(bound <= 0):
+        raise ValueError(f"feature_bound must be > 0, a scalar or one per weight ({w.size}), got {feature_bound!r}")
+    return float(np.abs(w) @ bound + abs(float(bias)))
+
+
+def encrypted_logistic_scores(columns: Sequence[ts.CKKSVector], weights: Any, bias: float,
+                              coeffs: Sequence[float], *, feature_bound: Any = None,
+                              fit_radius: float = 6.0) -> ts.CKKSVector:
+    """Server side: ``Enc(σ̃(s·(X w + b)))`` from column-encrypted features; depth 1 + depth(polyval).
+
+    Formula: ``s = min(1, R / Z)`` with ``Z = logistic_z_bound(w, b, feature_bound)`` and R =
+    ``fit_radius`` (the interval ``coeffs`` were fitted on), ``s = 1`` without ``feature_bound``.
+    The scaling keeps the polynomial inside its fit range, where ``p(s·z) > 1/2`` iff ``z > 0``
+    (module docstring); it is applied to the plaintext weights, so it costs no depth.
+
+    Parameters
+    ----------
+    columns : sequence of tenseal.CKKSVector
+        One ciphertext per feature (:func:`encrypt_columns`).
+    weights : array_like, shape (d,)
+    bias : float
+    coeffs : sequence of float
+        Polynomial coefficients (:func:`sigmoid_coefficients`).
+    feature_bound : float or array_like, optional
+        Public bound B with ``|x_j| <= B`` (the data owner clips its features to it). Without it
+        nothing is scaled and a ``|z| > fit_radius`` is evaluated outside the fit range.
+    fit_radius : float, default 6.0
+        R of the fit of ``coeffs``.
+
+    Returns
+    -------
+    tenseal.CKKSVector
+
+    Raises
+    ------
+    ValueError
+        If the number of weights differs from the number of columns, or a bound is invalid.
     """
     cols = [_check_vector(c, "columns[i]") for c in columns]
     w = check_finite_array("weights", weights, ndim=1)
     if w.size != len(cols) or not cols:
         raise ValueError(f"weights must have one entry per encrypted column ({len(cols)}), got {w.size}")
+    radius = check_positive("fit_radius", fit_radius)
+    scale = 1.0 if feature_bound is None else min(1.0, radius / logistic_z_bound(w, bias, feature_bound))
+    w, b = w * scale, float(bias) * scale
     z = cols[0] * float(w[0])
     for c, wj in zip(cols[1:], w[1:], strict=True):
         z = z + c * float(wj)
-    z = z + float(bias)
+    z = z + b
     return z.polyval([float(c) for c in coeffs])
 
 
-def plain_logistic_scores(X: Any, weights: Any, bias: float, coeffs: Sequence[float] | None = None) -> np.ndarray:
-    """Plaintext reference: exact sigmoid (``coeffs=None``) or the polynomial of ``X w + b``."""
-    z = check_finite_array("X", X, ndim=2) @ check_finite_array("weights", weights, ndim=1) + float(bias)
-    return 1.0 / (1.0 + np.exp(-z)) if coeffs is None else sigmoid_poly(z, coeffs)
+def plain_logistic_scores(X: Any, weights: Any, bias: float, coeffs: Sequence[float] | None = None, *,
+                          feature_bound: Any = None, fit_radius: float = 6.0) -> np.ndarray:
+    """Plaintext reference: exact sigmoid (``coeffs=None``) or the polynomial of ``s·(X w + b)``.
+
+    ``s`` is the scale of :func:`encrypted_logistic_scores` (1 without ``feature_bound``); it is
+    only applied to the polynomial, the exact sigmoid is always of ``X w + b``.
+    """
+    w = check_finite_array("weights", weights, ndim=1)
+    z = check_finite_array("X", X, ndim=2) @ w + float(bias)
+    if coeffs is None:
+        return 1.0 / (1.0 + np.exp(-z))
+    radius = check_positive("fit_radius", fit_radius)
+    scale = 1.0 if feature_bound is None else min(1.0, radius / logistic_z_bound(w, bias, feature_bound))
+    return sigmoid_poly(scale * z, coeffs)
 
 
 def ciphertext_size(enc: ts.CKKSVector | ts.BFVVector) -> int:
