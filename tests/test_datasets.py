@@ -11,7 +11,7 @@ from mlops_course import datasets as D
 
 def test_loanapp():
     d = D.load_loanapp()
-    assert len(d) == 1971 and d.X.shape == (1971, len(D.LOANAPP_FEATURES))
+    assert len(d) == 1974 and d.X.shape == (1974, len(D.LOANAPP_FEATURES))
     assert not d.X.isna().any().any() and set(np.unique(d.y)) == {0, 1}
     assert sorted(d.sensitive["race"].unique()) == ["black", "hispanic", "white"]
     assert sorted(d.sensitive["sex"].unique()) == ["female", "male"]
@@ -24,6 +24,11 @@ def test_loanapp():
         D.load_loanapp(features=["hrat", "black"])
     with pytest.raises(ValueError, match="unknown column"):
         D.load_loanapp(features=["income"])
+    # marital status is a prohibited basis under ECOA: neither a default feature nor accepted
+    assert not {"married", "dep"} & set(D.LOANAPP_FEATURES) and not {"married", "dep"} & set(d.X.columns)
+    with pytest.raises(ValueError, match="protected"):
+        D.load_loanapp(features=["hrat", "married"])
+    assert len(D.load_loanapp(features=[*D.LOANAPP_FEATURES, "dep"])) == 1971  # 3 rows lack dep
     with pytest.raises(ValueError, match="at least one"):
         D.load_loanapp(features=[])
 
