@@ -374,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stderr), 130 interrupted; subcommands may define more (see ``grade``).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(_command_of(argv)).parse_args(argv)
+    # no command (--help, --version, a typo): no lazily imported module is needed
+    args = build_parser(_command_of(argv) or "").parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

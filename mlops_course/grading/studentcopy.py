@@ -29,8 +29,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mlops_course.grading.harness import REPO_ROOT
-
 __all__ = ["StudentCopyError", "strip_hidden", "write_student_copy", "register", "MARKER", "TOP_LEVEL"]
 
 MARKER = "STUDENT_COPY"
@@ -207,6 +205,8 @@ def write_student_copy(target: str | Path, repo: str | Path | None = None) -> di
     StudentCopyError
         If the stripped checks do not import or a hidden property would remain.
     """
+    from mlops_course.grading.harness import REPO_ROOT  # imported here: `mlops-course --help` stays light
+
     repo = Path(repo).resolve() if repo is not None else REPO_ROOT
     target = Path(target).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
