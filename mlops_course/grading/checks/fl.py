@@ -22,9 +22,20 @@ import math
 
 import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, Rng, as_array, raises
+from mlops_course.grading.checks import (
+    BadResult,
+    Check,
+    ManualQuestion,
+    Property,
+    Remote,
+    Rng,
+    as_array,
+    raises,
+    secret_rng,
+    secret_seed,
+)
 
-__all__ = ["CHECKS", "UNIT", "ALPHA_TOTAL", "reference_masks"]
+__all__ = ["CHECKS", "MANUAL", "UNIT", "ALPHA_TOTAL", "reference_masks", "simulate_defence", "flag_scenario"]
 
 UNIT = "09_federated_learning"
 ALPHA_TOTAL = 1e-6
@@ -45,7 +56,8 @@ def _fedavg_cases(remote: Remote, seed: int) -> tuple[bool, str]:
         got = as_array(remote.call("fedavg_aggregate", [u for u in updates], counts.tolist()), (d,),
                        "fedavg_aggregate(...)")
         if not _close(got, want):
-            return False, f"for {n} clients the result is not Σ nᵢ uᵢ / Σ nᵢ (got {got[:3]}, expected {want[:3]})"
+            return False, (f"{n} clients with example counts {counts.tolist()}: the aggregate should weight each update "
+                           f"by its share of the examples, expected {np.round(want[:3], 4)}..., got {np.round(got[:3], 4)}...")
     return True, "weighted by example counts: Σ nᵢ uᵢ / Σ nᵢ"
 
 
@@ -58,7 +70,7 @@ def fedavg_weighted(remote: Remote) -> tuple[bool, str]:
 
 
 def fedavg_hidden(remote: Remote) -> tuple[bool, str]:
-    return _fedavg_cases(remote, 90_102)
+    return _fedavg_cases(remote, secret_seed("09/fl-fedavg/hidden"))
 
 
 def fedavg_validates(remote: Remote) -> tuple[bool, str]:
@@ -121,13 +133,14 @@ def dirichlet_alpha_controls_skew(remote: Remote) -> tuple[bool, str]:
 
 
 def dirichlet_hidden(remote: Remote) -> tuple[bool, str]:
-    labels = _labels(90_206)
-    parts = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(90_207)), 10)
+    labels = _labels(secret_seed("09/fl-dirichlet/hidden/labels"))
+    seed, other_seed = secret_seed("09/fl-dirichlet/hidden/rng"), secret_seed("09/fl-dirichlet/hidden/rng2")
+    parts = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(seed)), 10)
     skew = _skew(labels, parts)
     if not 0.15 < skew < 0.55:
         return False, f"alpha = 1 should give moderate label skew (about 0.33), got {skew:.2f}"
-    again = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(90_207)), 10)
-    other = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(90_208)), 10)
+    again = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(seed)), 10)
+    other = _parts(remote.call("dirichlet_partition", labels, 10, 1.0, Rng(other_seed)), 10)
     if not all(np.array_equal(a, b) for a, b in zip(parts, again, strict=True)):
         return False, "the same seed gave a different partition: draw everything from `rng`"
     if all(np.array_equal(np.sort(a), np.sort(b)) for a, b in zip(parts, other, strict=True)):
@@ -156,12 +169,13 @@ def median_matches(remote: Remote) -> tuple[bool, str]:
 
 
 def median_robust(remote: Remote) -> tuple[bool, str]:
-    rng = np.random.default_rng(90_302)
+    rng = secret_rng("09/fl-median/hidden-robust")
     honest = rng.normal(1.0, 0.1, size=(5, 6))
-    evil = np.full((2, 6), 1e6)
+    evil = np.full((2, 6), float(rng.choice([-1.0, 1.0])) * 10.0 ** float(rng.uniform(3, 7)))
     got = as_array(remote.call("median_aggregate", [u for u in np.vstack([honest, evil])]), (6,))
     if not (np.all(got >= honest.min(0)) and np.all(got <= honest.max(0))):
-        return False, "2 huge updates among 7 moved the result outside the honest clients' range"
+        return False, (f"2 updates of {evil[0, 0]:.3g} among 5 honest ones near 1.0 moved the result to "
+                       f"{np.round(got, 3)}, outside the honest range: 2 of 7 attackers must not control the aggregate")
     return True, "a minority of huge (Byzantine) updates cannot move it"
 
 
@@ -215,7 +229,7 @@ def masks_definition(remote: Remote) -> tuple[bool, str]:
 
 
 def masks_hidden(remote: Remote) -> tuple[bool, str]:
-    seeds = _seeds(90_404, 7)
+    seeds = _seeds(secret_seed("09/fl-masks/hidden"), 7)
     got = _masks(remote, seeds, 3).astype(np.uint64)
     if not np.array_equal(got, reference_masks(seeds, 3)):
         return False, "wrong masks for 7 clients"
@@ -251,41 +265,299 @@ def clip_validates(remote: Remote) -> tuple[bool, str]:
     return True, "ValueError for clip_norm <= 0; a zero update stays zero"
 
 
+# --------------------------------------------------------------------------- fl-defence (judgment)
+# The student picks a server-side aggregation rule and its parameters for a stated number of clients,
+# attackers and non-IID level α. The harness runs its own federated simulation (the package's numpy
+# engine on the digits task: 20 clients, Dirichlet(α) label skew, 10 rounds, the attackers send −γ
+# times their honest update) and compares the final test accuracy with clean FedAvg (no attackers) on
+# the same partition and seed. With attackers the choice must keep >= DEFENCE_KEEP of it; without
+# attackers a defence must cost little (>= DEFENCE_KEEP_CLEAN). Calibration (3 seeds per cell,
+# α in {0.5, 1, 2}, 0-5 attackers of 20): Multi-Krum with f = #attackers and m = n − f keeps 0.81-1.0
+# (>= 0.93 for <= 3 attackers), FedAvg 0.11-0.32 under attack, median / trimmed mean 0.35-0.86 at
+# α <= 1, Krum (m = 1) and Multi-Krum with m = 2 about 0.5, and without attackers median keeps 0.67-0.95.
+DEFENCE_CLIENTS = 20
+DEFENCE_ROUNDS = 10
+DEFENCE_KEEP = 0.75
+DEFENCE_KEEP_CLEAN = 0.95
+AGGREGATOR_OPTIONS = {"fedavg": (), "median": (), "trimmed_mean": ("beta",), "krum": ("n_malicious",),
+                      "multi_krum": ("n_malicious", "n_selected"), "norm_clip": ("max_norm",)}
+
+
+def _defence_choice(value: object, what: str) -> tuple[str, dict]:
+    if not isinstance(value, dict) or not isinstance(value.get("aggregator"), str):
+        raise BadResult(f"{what} should return a dict like {{'aggregator': name, <option>: value}}, "
+                        f"got {type(value).__name__}")
+    name = value["aggregator"]
+    if name not in AGGREGATOR_OPTIONS:
+        raise BadResult(f"{what}: aggregator must be one of {sorted(AGGREGATOR_OPTIONS)}, got {name!r}")
+    options = {k: v for k, v in value.items() if k != "aggregator"}
+    unknown = sorted(set(options) - set(AGGREGATOR_OPTIONS[name]))
+    if unknown:
+        raise BadResult(f"{what}: {name} takes the options {list(AGGREGATOR_OPTIONS[name])}, got {unknown}")
+    for key, v in options.items():
+        kind = float if key in ("beta", "max_norm") else int
+        if type(v) not in ((int, float) if kind is float else (int,)) or isinstance(v, bool):
+            raise BadResult(f"{what}: option {key} should be {'a number' if kind is float else 'an int'}, got {v!r}")
+    return name, options
+
+
+def _tolerates(name: str, options: dict, n: int, f: int) -> tuple[bool, str]:
+    """Whether the rule's own guarantee covers f Byzantine clients among n (no simulation)."""
+    if f == 0:
+        return True, "no attackers"
+    if name == "fedavg" or name == "norm_clip":
+        return False, f"{name} lets every client move the average: {f} attackers are not tolerated by design"
+    if name == "median":
+        return (f < n / 2), f"the median tolerates fewer than n/2 = {n / 2:g} attackers"
+    if name == "trimmed_mean":
+        k = int(options.get("beta", 0.2) * n)
+        return k >= f, f"β = {options.get('beta', 0.2)} trims k = ⌊βn⌋ = {k} values per side; {f} attackers need k >= {f}"
+    assumed = int(options.get("n_malicious", 1))
+    if assumed < f:
+        return False, f"{name} assumes n_malicious = {assumed} attackers, but there are {f}"
+    if n <= 2 * assumed + 2:
+        return False, f"{name} needs n > 2·n_malicious + 2 (n = {n}, n_malicious = {assumed})"
+    if name == "multi_krum":
+        m = int(options.get("n_selected", n - assumed))
+        if m > n - f:
+            return False, f"multi_krum averages n_selected = {m} updates, more than the {n - f} honest ones"
+    return True, f"{name}'s guarantee covers {f} attackers among {n}"
+
+
+def simulate_defence(name: str, options: dict, n_attackers: int, alpha: float, seed: int,
+                     boost: float) -> tuple[float, float]:
+    """``(accuracy with the chosen rule under attack, clean FedAvg accuracy)`` in the harness's own simulation."""
+    from mlops_course.privacy.fl.aggregators import get_aggregator
+    from mlops_course.privacy.fl.attacks import SignFlip
+    from mlops_course.privacy.fl.engine import run_federated
+    from mlops_course.privacy.fl.task import TrainConfig, client_partitions, load_digits_task
+
+    data = load_digits_task(seed=0)
+    config = TrainConfig(epochs=1, batch_size=16, lr=0.1)
+    parts = client_partitions(data, DEFENCE_CLIENTS, "dirichlet", alpha=alpha, seed=seed)
+    clean = run_federated(data, parts, rounds=DEFENCE_ROUNDS, config=config, seed=seed).final_accuracy
+    attackers = list(np.random.default_rng([seed, 7]).choice(DEFENCE_CLIENTS, n_attackers, replace=False))
+    run = run_federated(data, parts, rounds=DEFENCE_ROUNDS, config=config, seed=seed,
+                        aggregator=get_aggregator(name, **options), malicious=[int(a) for a in attackers],
+                        attack=SignFlip(boost) if n_attackers else None)
+    return float(run.final_accuracy), float(clean)
+
+
+def _judge_defence(remote: Remote, n_attackers: int, alpha: float, seed: int, boost: float) -> tuple[bool, str]:
+    what = f"choose_defence(n_clients={DEFENCE_CLIENTS}, n_attackers={n_attackers}, alpha={alpha})"
+    name, options = _defence_choice(remote.call("choose_defence", DEFENCE_CLIENTS, n_attackers, alpha), what)
+    try:
+        acc, clean = simulate_defence(name, options, n_attackers, alpha, seed, boost)
+    except ValueError as exc:
+        return False, f"{what} chose {name} {options}, which the server cannot run here: {exc}"
+    keep = DEFENCE_KEEP if n_attackers else DEFENCE_KEEP_CLEAN
+    label = f"{name} {options}" if options else name
+    if acc < keep * clean:
+        cause = (f"{n_attackers} sign-flipping attackers (boost {boost:.3g})" if n_attackers
+                 else "no attackers: the defence's own cost on non-IID data")
+        return False, (f"{what} chose {label}: final test accuracy {acc:.3f} with {cause}, but it should keep at "
+                       f"least {keep:g} × the clean FedAvg accuracy {clean:.3f} = {keep * clean:.3f}")
+    return True, f"{label}: accuracy {acc:.3f} vs clean FedAvg {clean:.3f} ({n_attackers} attackers, α = {alpha})"
+
+
+def defence_tolerates(remote: Remote) -> tuple[bool, str]:
+    for f in (2, 4):
+        what = f"choose_defence(n_clients={DEFENCE_CLIENTS}, n_attackers={f}, alpha=1.0)"
+        name, options = _defence_choice(remote.call("choose_defence", DEFENCE_CLIENTS, f, 1.0), what)
+        ok, why = _tolerates(name, options, DEFENCE_CLIENTS, f)
+        if not ok:
+            return False, f"{what} chose {name} {options}: {why}"
+    return True, "the chosen rules' guarantees cover 2 and 4 attackers among 20"
+
+
+def defence_under_attack(remote: Remote) -> tuple[bool, str]:
+    return _judge_defence(remote, 3, 1.0, seed=90_601, boost=5.0)
+
+
+def defence_no_attack(remote: Remote) -> tuple[bool, str]:
+    return _judge_defence(remote, 0, 1.0, seed=90_602, boost=5.0)
+
+
+def defence_hidden(remote: Remote) -> tuple[bool, str]:
+    gen = secret_rng("09/fl-defence/hidden")
+    for _ in range(2):
+        n_attackers = int(gen.integers(2, 5))
+        alpha = round(float(gen.uniform(0.7, 2.0)), 2)
+        ok, message = _judge_defence(remote, n_attackers, alpha, seed=int(gen.integers(1, 2**31)),
+                                     boost=round(float(gen.uniform(3.0, 8.0)), 2))
+        if not ok:
+            return False, message
+    alpha = round(float(gen.uniform(0.7, 2.0)), 2)
+    ok, message = _judge_defence(remote, 0, alpha, seed=int(gen.integers(1, 2**31)), boost=1.0)
+    if not ok:
+        return False, message
+    return True, "2 other attacks and a clean federation: accurate enough each time"
+
+
+# --------------------------------------------------------------------------- fl-flag (judgment)
+# The student flags suspicious client updates of one round. The harness builds the round itself:
+# 20 clients on a Dirichlet(α) split of the digits task train locally (one epoch) from a model warmed
+# up by 3 FedAvg rounds; the attackers send −γ times the honest clients' mean update (a coordinated
+# sign flip, γ in [1.5, 5]) or random noise γ times longer than the median honest update (γ in [3.5, 6]); finally every update is multiplied by one
+# common factor 10^U(−2, 2), so a fixed norm threshold cannot work. Required: every attacker
+# flagged, at most FLAG_FALSE_POSITIVES honest clients flagged. Calibration of honest rounds
+# (α in {0.5, 1, 2}): cosine with the coordinate-wise median 0.01-0.74, norm / median norm
+# 0.42-2.0 (80 rounds: cosine >= -0.06); the attacks have cosine about -0.9 (sign flip) or norm
+# >= 3.5 × the median (noise).
+FLAG_CLIENTS = 20
+FLAG_FALSE_POSITIVES = 1
+
+
+def flag_scenario(gen: np.random.Generator, n_attackers: int, attack: str) -> tuple[np.ndarray, list[int]]:
+    """``(updates (n, d), attacker ids)`` of one round built from the package's numpy FL task."""
+    from mlops_course.privacy.fl.engine import run_federated
+    from mlops_course.privacy.fl.task import (
+        TrainConfig,
+        client_partitions,
+        flatten,
+        initial_params,
+        load_digits_task,
+        local_train,
+        unflatten,
+    )
+
+    data = load_digits_task(seed=0)
+    config = TrainConfig(epochs=1, batch_size=16, lr=0.1)
+    seed = int(gen.integers(1, 2**31))
+    alpha = float(gen.uniform(0.5, 2.0))
+    parts = client_partitions(data, FLAG_CLIENTS, "dirichlet", alpha=alpha, seed=seed)
+    start = run_federated(data, parts, rounds=3, config=config, seed=seed, keep_weights=True).weights[-1]
+    params = unflatten(start, initial_params(data, config, seed))
+    updates = np.array([flatten(local_train(params, data.X_train[p], data.y_train[p], config,
+                                            np.random.default_rng([seed, 100 + i]))) - start
+                        for i, p in enumerate(parts)])
+    attackers = sorted(int(a) for a in gen.choice(FLAG_CLIENTS, n_attackers, replace=False))
+    median_norm = float(np.median(np.linalg.norm(updates, axis=1)))
+    honest_mean = np.delete(updates, attackers, axis=0).mean(axis=0)
+    for a in attackers:
+        if attack == "sign_flip":  # coordinated: push against the round's honest direction
+            updates[a] = -float(gen.uniform(1.5, 5.0)) * honest_mean
+        else:
+            noise = gen.normal(size=updates.shape[1])
+            updates[a] = noise / np.linalg.norm(noise) * median_norm * float(gen.uniform(3.5, 6.0))
+    return updates * 10.0 ** float(gen.uniform(-2.0, 2.0)), attackers
+
+
+def _flagged(value: object, what: str) -> list[int]:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list) or not all(type(v) in (int, bool) or (type(v) is float and v == int(v))
+                                              for v in value):
+        raise BadResult(f"{what} should return a list of client indices (ints)")
+    if value and all(type(v) is bool for v in value):
+        raise BadResult(f"{what} should return client indices, not a boolean mask")
+    out = sorted({int(v) for v in value})
+    if out and (out[0] < 0 or out[-1] >= FLAG_CLIENTS):
+        raise BadResult(f"{what} returned indices outside 0..{FLAG_CLIENTS - 1}: {out}")
+    return out
+
+
+def _judge_flags(remote: Remote, updates: np.ndarray, attackers: list[int], label: str) -> tuple[bool, str]:
+    what = f"flag_suspicious({label}: {updates.shape[0]} updates of {updates.shape[1]} numbers, {len(attackers)} attackers)"
+    flagged = _flagged(remote.call("flag_suspicious", updates), what)
+    missed = sorted(set(attackers) - set(flagged))
+    false = sorted(set(flagged) - set(attackers))
+    if missed:
+        return False, (f"{what} flagged {flagged}: it missed {len(missed)} of the {len(attackers)} attackers "
+                       f"(every attacker must be flagged)")
+    if len(false) > FLAG_FALSE_POSITIVES:
+        return False, (f"{what} flagged {len(flagged)} clients, {len(false)} of them honest: at most "
+                       f"{FLAG_FALSE_POSITIVES} honest client may be flagged (non-IID clients differ legitimately)")
+    return True, f"{label}: all {len(attackers)} attackers flagged, {len(false)} honest client(s) flagged"
+
+
+def flag_visible(remote: Remote) -> tuple[bool, str]:
+    gen = np.random.default_rng(90_701)
+    updates, attackers = flag_scenario(gen, 3, "sign_flip")
+    return _judge_flags(remote, updates, attackers, "sign flip")
+
+
+def flag_clean(remote: Remote) -> tuple[bool, str]:
+    gen = np.random.default_rng(90_702)
+    updates, attackers = flag_scenario(gen, 0, "sign_flip")
+    return _judge_flags(remote, updates, attackers, "no attack")
+
+
+def flag_hidden(remote: Remote) -> tuple[bool, str]:
+    gen = secret_rng("09/fl-flag/hidden")
+    for attack in ("noise", "sign_flip"):
+        updates, attackers = flag_scenario(gen, int(gen.integers(2, 5)), attack)
+        ok, message = _judge_flags(remote, updates, attackers, f"hidden {attack}")
+        if not ok:
+            return False, message
+    return True, "other rounds, scales and attacks (sign flip, boosted noise)"
+
 CHECKS: tuple[Check, ...] = (
     Check("fl-fedavg", "fedavg_aggregate", (
         Property("weighted mean Σ nᵢ uᵢ / Σ nᵢ", 1.5, fedavg_weighted,
-                 "multiply each update by its count, sum, divide by the total count"),
+                 "a client with more examples should count for more: weight by its share of all examples"),
         Property("weighted mean for other inputs", 0.5, fedavg_hidden, "works for any number of clients",
                  visible=False),
         Property("ValueError for empty / mismatched input", 1.0, fedavg_validates,
-                 "check len(updates) > 0, equal shapes and one count per update"),
+                 "a server must refuse a round it cannot average: no updates, different shapes, missing counts"),
     ), UNIT),
     Check("fl-dirichlet", "dirichlet_partition", (
         Property("a partition: every index exactly once", 1.0, dirichlet_is_partition,
-                 "split each class's shuffled indices at floor(cumsum(p) · n_c); keep the remainder"),
+                 "rounding the cut points must neither drop nor duplicate examples"),
         Property("alpha controls the label skew", 1.0, dirichlet_alpha_controls_skew,
-                 "draw p ~ rng.dirichlet([alpha] * n_clients) for every class"),
+                 "each class's proportions over the clients come from a Dirichlet(α) draw: small α concentrates "
+                 "a class on few clients"),
         Property("moderate skew at alpha = 1; reproducible through rng", 0.5, dirichlet_hidden,
-                 "use only the rng argument for randomness", visible=False),
-        Property("ValueError for alpha <= 0", 0.5, dirichlet_validates, "validate alpha first"),
+                 "all randomness must come from the generator you are given", visible=False),
+        Property("ValueError for alpha <= 0", 0.5, dirichlet_validates,
+                 "a Dirichlet concentration must be positive"),
     ), UNIT),
     Check("fl-median", "median_aggregate", (
-        Property("coordinate-wise median", 1.0, median_matches, "np.median(np.stack(updates), axis=0)"),
-        Property("resists a Byzantine minority", 0.5, median_robust, "the median of each coordinate",
-                 visible=False),
+        Property("coordinate-wise median", 1.0, median_matches,
+                 "take the median of each coordinate separately, over the clients"),
+        Property("resists a Byzantine minority", 0.5, median_robust,
+                 "a rank statistic ignores how far the extreme values are", visible=False),
         Property("ValueError for empty / mismatched input", 0.5, median_validates,
-                 "check the list is non-empty and the shapes agree"),
+                 "refuse a round with no updates or updates of different shapes"),
     ), UNIT),
     Check("fl-masks", "pairwise_masks", (
         Property("masks sum to 0 mod 2**32", 1.0, masks_cancel,
-                 "for u < v add PRG(s_uv) to client u's mask and subtract it from client v's"),
+                 "each pair's random vector must be added by one client and subtracted by the other"),
         Property("masks follow the definition", 1.5, masks_definition,
-                 "PRG(s) = np.random.default_rng(int(s)).integers(0, 2**32, size=dim, dtype=np.uint64)"),
+                 "both clients of a pair expand the same shared seed with the PRG of the task"),
         Property("masks for other inputs", 0.5, masks_hidden, "any number of clients", visible=False),
     ), UNIT),
     Check("fl-clip", "clip_update", (
-        Property("Δ · min(1, C/‖Δ‖)", 1.5, clip_scales, "norm = np.linalg.norm(update) over all entries"),
+        Property("Δ · min(1, C/‖Δ‖)", 1.5, clip_scales,
+                 "clipping bounds the L2 norm of the whole update and keeps its direction"),
         Property("ValueError for C <= 0; zero update stays zero", 0.5, clip_validates,
-                 "validate clip_norm; only scale when the norm exceeds C"),
+                 "a norm bound must be positive; an update already inside the ball is left alone"),
     ), UNIT),
+    Check("fl-defence", "choose_defence", (
+        Property("the rule's guarantee covers the stated attackers", 0.5, defence_tolerates,
+                 "each robust rule tolerates a bounded number of attackers, set by its parameter"),
+        Property("keeps accuracy under a sign-flip attack (3 of 20, α = 1)", 1.0, defence_under_attack,
+                 "on non-IID data, coordinate-wise rules and single-update selection discard honest "
+                 "information too; compare rules in a simulation before you choose"),
+        Property("costs little without attackers", 0.5, defence_no_attack,
+                 "robustness has a price on non-IID data: pay it only when there are attackers"),
+        Property("2 other attacks and a clean federation", 2.0, defence_hidden,
+                 "your choice must follow the number of attackers and the skew you are given", visible=False),
+    ), UNIT),
+    Check("fl-flag", "flag_suspicious", (
+        Property("flags every sign-flipping attacker, at most one honest client", 1.0, flag_visible,
+                 "compare each update with a robust reference of the round (direction and size), "
+                 "not with fixed numbers"),
+        Property("flags (almost) nobody when nobody attacks", 0.5, flag_clean,
+                 "non-IID clients differ legitimately: a threshold must leave room for that"),
+        Property("other rounds, scales and attacks", 1.5, flag_hidden,
+                 "the updates' overall scale changes from round to round; attackers may also send long noise",
+                 visible=False),
+    ), UNIT),
+)
+
+MANUAL: tuple[ManualQuestion, ...] = (
+    ManualQuestion("fl-interpret", 4, UNIT, "the price and the limits of robust aggregation"),
 )
