@@ -260,7 +260,8 @@ def test_07_exact_epsilon_rdp_overhead_ledger_and_vector_sensitivity():
     assert exact == pytest.approx(pld.get_epsilon(1e-5), rel=0.01)
     assert 5 <= rdp <= 15 and zcdp > rdp  # "about a tenth", "zCDP by more"
     ledger = next(_source(c) for c in cells if "budget = PrivacyAccountant(" in _source(c))
-    assert 'histogram_sensitivity("replace")' in ledger
+    assert 'histogram_sensitivity("replace")' in ledger and ledger.count("accountant=budget") == 3
+    assert "refused" in _output(cells, "budget = PrivacyAccountant(")
     assert "np.full(2000" not in "".join(_source(c) for c in cells if c["cell_type"] == "code")
     md = _markdown(cells)
     assert "bounds what anyone can learn" not in md and "tight accounting" not in md
@@ -272,6 +273,8 @@ def test_08_differing_decisions_lie_outside_the_fit_range_and_ckks_error_is_bias
     out = _output(cells, "z = Z[:200, cols] @ w + b")
     z = [float(v) for v in re.search(r"z there: \[([^\]]*)\]", out).group(1).split(",") if v.strip()]
     assert all(abs(v) > 6 for v in z)
+    fixed = re.search(r"differ from the exact sigmoid: (\d+)", _output(cells, "p_scaled = hospital.decrypt("))
+    assert int(fixed.group(1)) == 0  # "No decision differs any more"
     err, predicted = map(float, re.search(r"error ([\d.e+-]+); predicted rescale bias ([\d.e+-]+)",
                                           _output(cells, "predicted = abs(truth)")).groups())
     assert err == pytest.approx(predicted, rel=0.1)
