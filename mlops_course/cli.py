@@ -28,7 +28,8 @@ from typing import Any, NoReturn
 from mlops_course import __version__
 from mlops_course.course import course_environment
 
-__all__ = ["main", "build_parser", "lab_command", "lab_settings", "LAB_SETTINGS", "PRESENTATION_FONTS",
+__all__ = ["main", "build_parser", "lab_command", "lab_settings", "install_jupyter_settings", "LAB_SETTINGS",
+           "PRESENTATION_FONTS",
            "HIDDEN_FILES", "STUDENT_HIDDEN", "LANDING_NOTEBOOK"]
 
 DESCRIPTION = ("The course's command line: check the environment, open the course in JupyterLab, "
@@ -120,6 +121,36 @@ def lab_settings(presentation: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "overrides.json").write_text(json.dumps(LAB_SETTINGS, indent=2) + "\n")
     return folder
+
+
+def install_jupyter_settings(prefix: str | os.PathLike | None = None) -> list[Path]:
+    """Install the course's JupyterLab settings into an environment, for a plain ``jupyter lab`` (Binder).
+
+    Writes :data:`LAB_SETTINGS` into ``<prefix>/share/jupyter/lab/settings/overrides.json``
+    (merged into an existing file) and the hidden build artefacts (:data:`HIDDEN_FILES`) into
+    ``<prefix>/etc/jupyter/jupyter_server_config.d/mlops_course.json``. ``binder/postBuild`` calls it.
+
+    Parameters
+    ----------
+    prefix : path-like, optional
+        The environment's prefix (default: ``sys.prefix``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files written.
+    """
+    root = Path(prefix if prefix is not None else sys.prefix)
+    overrides = root / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True, exist_ok=True)
+    current = json.loads(overrides.read_text()) if overrides.is_file() else {}
+    for plugin, values in LAB_SETTINGS.items():
+        current.setdefault(plugin, {}).update(values)
+    overrides.write_text(json.dumps(current, indent=2) + "\n")
+    server = root / "etc" / "jupyter" / "jupyter_server_config.d" / "mlops_course.json"
+    server.parent.mkdir(parents=True, exist_ok=True)
+    server.write_text(json.dumps({"ContentsManager": {"hide_globs": list(HIDDEN_FILES)}}, indent=2) + "\n")
+    return [overrides, server]
 
 
 def presentation_settings() -> Path:

@@ -252,3 +252,19 @@ def test_slides_rejects_missing_notebook(tmp_path):
 
     with pytest.raises(ValueError, match="path must be an existing .ipynb"):
         export_slides(tmp_path / "nope.ipynb", tmp_path)
+
+
+def test_install_jupyter_settings_for_binder(tmp_path):
+    overrides = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text(json.dumps({"@jupyterlab/notebook-extension:tracker": {"codeCellConfig": {"lineNumbers": True}}}))
+    written = cli.install_jupyter_settings(tmp_path)
+    settings = json.loads(overrides.read_text())
+    assert settings["@jupyterlab/notebook-extension:tracker"] == {"codeCellConfig": {"lineNumbers": True},
+                                                                  "windowingMode": "none"}  # merged, not replaced
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    server = json.loads(written[1].read_text())
+    assert "*.egg-info" in server["ContentsManager"]["hide_globs"]
+    postbuild = (ROOT / "binder" / "postBuild").read_text()
+    assert "install_jupyter_settings" in postbuild and "pip install --no-cache-dir -e ." in postbuild
+    assert "[test]" not in (ROOT / "environment.yml").read_text()  # the lean set
