@@ -16,19 +16,43 @@ formats:
   swaps, and truncation or a recomputed chain (caught only against the head);
 * ``gdpr-cards`` — :func:`pii.redact` with ``style="mask"`` restricted to card numbers.
 
-No property is statistical: all are exact and deterministic (false-fail rate 0).
+* ``gdpr-release`` (judgment: pick k from a re-identification risk bound and the generalisation
+  levels of age and ZIP that meet it with the least information loss, or refuse to release) —
+  every pair of levels is tried here (5 × 6) with :func:`kanonymity.k_anonymity`, and the loss is
+  Sweeney's precision loss ``(a/4 + z/5)/2`` (Sweeney 2002, "Prec");
+* ``gdpr-reidentify`` (judgment: run a dictionary attack on salted-hash pseudonyms and report it) —
+  every claimed re-identification is verified by hashing it here, completeness against the ids the
+  harness hashed itself.
+
+Hidden properties draw every input (data, salts, risk bounds, tamperings) from
+:func:`~mlops_course.grading.checks.secret_rng` with a tag ``"03/<grade_id>/<property>"``, so under a
+course key (``MLOPS_COURSE_GRADING_KEY``) a table of answers recorded from the public package cannot
+match them.
+
+No property is statistical: all are exact and deterministic (false-fail rate 0 for any key).
 """
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, as_array, raises
+from mlops_course.grading.checks import (
+    BadResult,
+    Check,
+    ManualQuestion,
+    Property,
+    Remote,
+    as_array,
+    as_float,
+    raises,
+    secret_rng,
+)
 
-__all__ = ["CHECKS", "UNIT", "AGE_WIDTHS", "ZIP_STARS", "EPOCHS", "LR", "L2", "chain_hash", "reference_chain",
+__all__ = ["CHECKS", "MANUAL", "UNIT", "reference_release", "precision_loss", "ID_DIGITS", "AGE_WIDTHS", "ZIP_STARS", "EPOCHS", "LR", "L2", "chain_hash", "reference_chain",
            "reference_verify", "reference_k_anonymise", "reference_mask_cards", "reference_purpose_view"]
 
 UNIT = "03_gdpr_ccpa"
@@ -39,6 +63,10 @@ ZIP_STARS = (0, 1, 2, 3, 5)           # trailing ZIP digits replaced by "*"
 EPOCHS, LR, L2 = 200, 0.5, 1e-3       # the exercise's given `train`
 GENESIS = "0" * 64
 _T = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _tag(grade_id: str, prop: str) -> str:
+    return f"03/{grade_id}/{prop}"
 
 
 # --------------------------------------------------------------------------- gdpr-purpose
@@ -77,12 +105,17 @@ def _purpose_case(remote: Remote, rows: list[dict], purpose: str, purposes: dict
     want = reference_purpose_view(rows, purpose, purposes, consents)
     if aspect == "subjects":  # judged on the declared columns only, so minimisation is graded separately
         if len(got) != len(want):
-            return False, f"for purpose {purpose!r} expected {len(want)} rows (consenting subjects), got {len(got)}"
+            return False, (f"for purpose {purpose!r} with consents {consents}: {len(want)} subjects consented "
+                           f"({[r.get('subject_id', '?') for r in want] if 'subject_id' in purposes[purpose] else ''}), "
+                           f"your view has {len(got)} rows")
         if [{c: r.get(c) for c in w} for r, w in zip(got, want, strict=True)] != want:
             return False, f"for purpose {purpose!r} the rows are not the consenting subjects' rows in original order"
         return True, "only subjects who consented to the purpose"
     if [list(r) for r in got] != [list(r) for r in want] or got != want:
-        return False, f"for purpose {purpose!r} each row should have exactly the columns {purposes[purpose]} (in that order)"
+        shown = [list(r) for r in got[:1]]
+        return False, (f"for purpose {purpose!r} (declared columns {purposes[purpose]}) your first row has the "
+                       f"columns {shown[0] if shown else '—'}: a purpose may see exactly what it declared, no more, "
+                       "in the declared order")
     return True, "only the declared columns, in declared order"
 
 
@@ -103,9 +136,14 @@ def purpose_columns(remote: Remote) -> tuple[bool, str]:
 
 
 def purpose_hidden(remote: Remote) -> tuple[bool, str]:
-    rows = [{"subject_id": f"T{i}", "zip": f"0213{i}", "score": i / 10, "email": f"t{i}@example.com"} for i in range(8)]
-    purposes = {"ads": ["zip", "email"], "research": ["score"]}
-    consents = {"T1": ["ads"], "T3": ["research", "ads"], "T6": ["research"], "T7": ["unknown"]}  # T0, T2… absent
+    g = secret_rng(_tag("gdpr-purpose", "hidden"))
+    n = int(g.integers(6, 15))
+    rows = [{"subject_id": f"T{i}", "zip": f"{int(g.integers(0, 100_000)):05d}", "score": round(float(g.random()), 3),
+             "email": f"t{i}@example.com"} for i in range(n)]
+    purposes = {"ads": [str(c) for c in g.permutation(["zip", "email"])], "research": ["score"]}
+    consents = {f"T{i}": [str(p) for p in g.choice(["ads", "research", "unknown"], size=int(g.integers(0, 3)),
+                                                    replace=False)]
+                for i in range(n) if g.random() < 0.7}  # the others are absent from consents
     for purpose in ("ads", "research"):
         ok, msg = _purpose_case(remote, rows, purpose, purposes, consents, "columns")
         if not ok:
@@ -150,7 +188,9 @@ def _kanon(remote: Remote, ages: list[int], zips: list[str], k: int, fields: tup
         raise BadResult("k_anonymise should return a dict with keys 'level', 'k' and 'rows'")
     want = reference_k_anonymise(ages, zips, k)
     if "level" in fields and got["level"] != want["level"]:
-        return False, f"with k = {k} the smallest sufficient level is {want['level']}, got {got['level']!r}"
+        return False, (f"for ages {ages[:6]}… and ZIPs {zips[:4]}… ({len(ages)} rows) with k = {k}: level "
+                       f"{got['level']!r} is not the smallest level at which every (age, ZIP) group has >= {k} rows "
+                       f"(that is level {want['level']})")
     if "rows" in fields:
         rows = got["rows"]
         if not isinstance(rows, list) or [list(r) if isinstance(r, (list, tuple)) else r for r in rows] != want["rows"]:
@@ -174,7 +214,7 @@ def kanon_k(remote: Remote) -> tuple[bool, str]:
 
 
 def kanon_hidden(remote: Remote) -> tuple[bool, str]:
-    rng = np.random.default_rng(30_301)
+    rng = secret_rng(_tag("gdpr-kanon", "hidden"))
     ages = [int(a) for a in rng.integers(18, 90, size=40)]
     zips = [str(rng.choice(["100", "606", "941"])) + f"{int(rng.integers(0, 100)):02d}" for _ in range(40)]
     for k in (1, 4, 10, 40):
@@ -189,6 +229,212 @@ def kanon_validates(remote: Remote) -> tuple[bool, str]:
     if bad:
         return False, f"no ValueError for k = {bad}"
     return True, "ValueError when k is not in [1, n]"
+
+
+# --------------------------------------------------------------------------- gdpr-release
+AGE_HEIGHT, ZIP_HEIGHT = 4, 5  # top levels of the two hierarchies (fully suppressed)
+
+
+def precision_loss(age_level: int, zip_level: int) -> float:
+    """Sweeney's precision loss of a full-domain generalisation: mean over attributes of level / height."""
+    return (age_level / AGE_HEIGHT + zip_level / ZIP_HEIGHT) / 2.0
+
+
+def _required_k(max_risk: float) -> int:
+    """Smallest k with 1/k <= max_risk (the prosecutor risk of a class of size k is 1/k)."""
+    k = max(1, math.ceil(1.0 / max_risk))
+    while k > 1 and 1.0 / (k - 1) <= max_risk:
+        k -= 1
+    while 1.0 / k > max_risk:
+        k += 1
+    return k
+
+
+def _achieved_k(ages: list[int], zips: list[str], a: int, z: int) -> int:
+    from mlops_course.compliance.kanonymity import generalise_age, generalise_zip, k_anonymity
+
+    rows = [{"age": generalise_age(x, a), "zip": generalise_zip(y, z)} for x, y in zip(ages, zips, strict=True)]
+    return k_anonymity(rows, ["age", "zip"])
+
+
+def reference_release(ages: list[int], zips: list[str], max_risk: float, max_loss: float) -> dict[str, Any] | None:
+    """The least-loss (age level, ZIP level) whose classes all have >= k rows, or None if its loss > max_loss."""
+    k = _required_k(max_risk)
+    feasible = [(precision_loss(a, z), a, z) for a in range(AGE_HEIGHT + 1) for z in range(ZIP_HEIGHT + 1)
+                if _achieved_k(ages, zips, a, z) >= k]
+    loss, a, z = min(feasible)
+    if loss > max_loss + 1e-12:
+        return None
+    return {"k": k, "age_level": a, "zip_level": z, "loss": loss}
+
+
+def _release_people(g: np.random.Generator, n: int) -> tuple[list[int], list[str]]:
+    """A customer table: adult ages, ZIP codes of two towns (the first three digits)."""
+    towns = [f"{int(t):03d}" for t in g.choice(1000, size=2, replace=False)]
+    ages = [int(a) for a in g.integers(20, 70, size=n)]
+    zips = [str(g.choice(towns)) + f"{int(g.integers(0, 100)):02d}" for _ in range(n)]
+    return ages, zips
+
+
+def _release_report(result: object) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    if not isinstance(result, dict) or not {"k", "age_level", "zip_level", "loss"} <= set(result):
+        raise BadResult("release_plan should return None or a dict with keys 'k', 'age_level', 'zip_level', 'loss'")
+    out = dict(result)
+    for key in ("k", "age_level", "zip_level"):
+        if type(out[key]) is not int:
+            raise BadResult(f"{key!r} should be an int, got {type(out[key]).__name__}")
+    out["loss"] = as_float(out["loss"], "'loss'")
+    return out
+
+
+def _release_case(remote: Remote, ages: list[int], zips: list[str], max_risk: float, max_loss: float,
+                  aspect: str, show: bool = True) -> tuple[bool, str]:
+    got = _release_report(remote.call("release_plan", ages, zips, max_risk, max_loss))
+    want = reference_release(ages, zips, max_risk, max_loss)
+    k = _required_k(max_risk)
+    where = (f"for {len(ages)} people (ages {ages[:5]}…, ZIPs {zips[:3]}…) with max_risk = {max_risk:g} and "
+             f"max_loss = {max_loss:g}: " if show else "")
+    if got is None:
+        if want is None:
+            return True, "no generalisation meets both targets: nothing released"
+        return False, (f"{where}you refused to release, but levels (age {want['age_level']}, ZIP "
+                       f"{want['zip_level']}) have every class >= {k} rows and loss {want['loss']:.3f} <= {max_loss:g}")
+    if not (0 <= got["age_level"] <= AGE_HEIGHT and 0 <= got["zip_level"] <= ZIP_HEIGHT):
+        return False, f"{where}levels must be age 0–{AGE_HEIGHT} and ZIP 0–{ZIP_HEIGHT}, got {got}"
+    if got["k"] != k:
+        return False, (f"{where}a risk bound of {max_risk:g} needs classes of at least k = {k} rows (a class of "
+                       f"size k re-identifies a person with probability 1/k), you reported k = {got['k']}")
+    achieved = _achieved_k(ages, zips, got["age_level"], got["zip_level"])
+    if achieved < k:
+        return False, (f"{where}at age level {got['age_level']} and ZIP level {got['zip_level']} the smallest "
+                       f"class has {achieved} rows: someone is re-identified with probability 1/{achieved} > "
+                       f"{max_risk:g}")
+    loss = precision_loss(got["age_level"], got["zip_level"])
+    if abs(got["loss"] - loss) > 1e-9:
+        return False, f"{where}the loss of those levels is {loss:.4g}, you reported {got['loss']:.4g}"
+    if want is None:
+        return False, (f"{where}your release loses {loss:.3f} of the precision, more than the utility target "
+                       f"{max_loss:g} allows, and no generalisation meets both targets: the answer is not to release")
+    if aspect == "safe":
+        return True, f"classes >= {k} rows at age level {got['age_level']}, ZIP level {got['zip_level']}"
+    if loss > want["loss"] + 1e-12:
+        return False, (f"{where}your levels lose {loss:.3f} of the precision; levels (age {want['age_level']}, ZIP "
+                       f"{want['zip_level']}) are also safe and lose only {want['loss']:.3f}")
+    return True, f"the most useful safe release (loss {loss:.3f})"
+
+
+_REL_AGES, _REL_ZIPS = _release_people(np.random.default_rng(30_601), 200)
+
+
+def release_safe(remote: Remote) -> tuple[bool, str]:
+    return _release_case(remote, _REL_AGES, _REL_ZIPS, 0.2, 0.8, "safe")
+
+
+def release_best(remote: Remote) -> tuple[bool, str]:
+    for risk in (0.2, 0.09):
+        ok, msg = _release_case(remote, _REL_AGES, _REL_ZIPS, risk, 0.8, "best")
+        if not ok:
+            return ok, msg
+    return True, "the least information loss among the safe generalisations"
+
+
+def release_refuse(remote: Remote) -> tuple[bool, str]:
+    want = reference_release(_REL_AGES, _REL_ZIPS, 0.09, 1.0)
+    assert want is not None
+    return _release_case(remote, _REL_AGES, _REL_ZIPS, 0.09, want["loss"] - 0.05, "best")
+
+
+def release_hidden(remote: Remote) -> tuple[bool, str]:
+    g = secret_rng(_tag("gdpr-release", "hidden"))
+    ages, zips = _release_people(g, int(g.integers(150, 300)))
+    for _ in range(3):
+        k = int(g.integers(2, 9))
+        risk = round(0.7 / k + 0.3 / (k - 1), 4)  # strictly between 1/k and 1/(k-1): k is needed
+        best = reference_release(ages, zips, risk, 1.0)
+        max_loss = round(best["loss"] + float(g.choice([-0.04, 0.02, 0.1])), 4)
+        ok, msg = _release_case(remote, ages, zips, risk, max_loss, "best", show=False)
+        if not ok:
+            return ok, msg
+    return True, "other tables, risk bounds and utility targets"
+
+
+# --------------------------------------------------------------------------- gdpr-reidentify
+ID_DIGITS = 5  # customer ids are "C" followed by 5 digits
+
+
+def _pseudonym(salt: str, customer_id: str) -> str:
+    return hashlib.sha256((salt + customer_id).encode()).hexdigest()
+
+
+def _pseudonym_case(g: np.random.Generator, n: int) -> tuple[list[str], str, dict[str, str]]:
+    """n pseudonyms: most sha256(salt + id) of valid ids, some keyed (HMAC) or of ids outside the format."""
+    import hmac
+
+    salt = "".join(str(c) for c in g.choice(list("abcdef0123456789"), size=16))
+    truth: dict[str, str] = {}
+    out = []
+    for _ in range(n):
+        cid = f"C{int(g.integers(0, 10**ID_DIGITS)):0{ID_DIGITS}d}"
+        kind = g.random()
+        if kind < 0.7:
+            h = _pseudonym(salt, cid)
+            truth[h] = cid
+        elif kind < 0.85:  # keyed with a secret the analyst does not have
+            h = hmac.new(g.bytes(32), cid.encode(), hashlib.sha256).hexdigest()
+        else:  # an id from another system (6 digits): not in the searched space
+            h = _pseudonym(salt, f"C{int(g.integers(0, 10**6)):06d}")
+        out.append(h)
+    return out, salt, truth
+
+
+def _reid_report(result: object) -> tuple[dict[str, str], float]:
+    if not isinstance(result, dict) or not {"ids", "rate"} <= set(result):
+        raise BadResult("reidentify should return a dict with keys 'ids' and 'rate'")
+    ids = result["ids"]
+    if not isinstance(ids, dict) or not all(isinstance(v, str) for v in ids.values()):
+        raise BadResult("'ids' should map each re-identified pseudonym to its customer id (a str)")
+    return ids, as_float(result["rate"], "'rate'")
+
+
+def _reid_case(remote: Remote, pseudonyms: list[str], salt: str, truth: dict[str, str], aspect: str,
+               show: bool = True) -> tuple[bool, str]:
+    ids, rate = _reid_report(remote.call("reidentify", pseudonyms, salt))
+    where = f"for {len(pseudonyms)} pseudonyms with salt {salt!r}: " if show else ""
+    wrong = [h for h, cid in ids.items() if h not in pseudonyms or _pseudonym(salt, cid) != h]
+    if wrong:
+        return False, (f"{where}{len(wrong)} claimed re-identifications do not hash to their pseudonym (e.g. "
+                       f"{ids[wrong[0]]!r}): a report must contain only what you verified")
+    missed = [h for h in truth if h not in ids]
+    if aspect == "rate":
+        want = len(ids) / len(pseudonyms)
+        if abs(rate - want) > 1e-9:
+            return False, (f"{where}you re-identified {len(ids)} of {len(pseudonyms)} pseudonyms, so the rate is "
+                           f"{want:.4g}, you reported {rate:.4g}")
+        return True, f"rate {rate:.3f} reported"
+    if missed:
+        return False, (f"{where}{len(missed)} of the {len(truth)} pseudonyms of ids in the stated format were not "
+                       f"re-identified (e.g. {truth[missed[0]]!r}): the id space is small enough to try every id")
+    return True, f"all {len(truth)} re-identifiable pseudonyms found, nothing invented"
+
+
+def reid_complete(remote: Remote) -> tuple[bool, str]:
+    return _reid_case(remote, *_pseudonym_case(np.random.default_rng(30_701), 30), "complete")
+
+
+def reid_rate(remote: Remote) -> tuple[bool, str]:
+    return _reid_case(remote, *_pseudonym_case(np.random.default_rng(30_702), 20), "rate")
+
+
+def reid_hidden(remote: Remote) -> tuple[bool, str]:
+    g = secret_rng(_tag("gdpr-reidentify", "hidden"))
+    case = _pseudonym_case(g, int(g.integers(15, 40)))
+    for aspect in ("complete", "rate"):
+        ok, msg = _reid_case(remote, *case, aspect, show=False)
+        if not ok:
+            return ok, msg
+    return True, "another salt and other customers"
 
 
 # --------------------------------------------------------------------------- gdpr-erasure
@@ -232,7 +478,8 @@ def erasure_model(remote: Remote) -> tuple[bool, str]:
 
 
 def erasure_hidden(remote: Remote) -> tuple[bool, str]:
-    X, y, ids = _erasure_data(30_402, 60, 12)  # subjects own several rows each
+    g = secret_rng(_tag("gdpr-erasure", "hidden"))
+    X, y, ids = _erasure_data(int(g.integers(2**62)), int(g.integers(40, 80)), 12)  # subjects own several rows
     subject = max(set(ids), key=ids.count)
     for aspect in ("data", "model"):
         ok, msg = _erasure(remote, X, y, ids, subject, aspect)
@@ -285,7 +532,8 @@ def _verify_call(remote: Remote, entries: list[dict], head: str) -> int | None:
     return got
 
 
-def _audit_cases(kind: str) -> list[tuple[str, list[dict], str]]:
+def _audit_cases(kind: str, events: list[str] | None = None) -> list[tuple[str, list[dict], str]]:
+    _EVENTS = events or globals()["_EVENTS"]  # noqa: N806 - the default events, or the hidden ones
     chain = reference_chain(_EVENTS)
     head = chain[-1]["hash"]
     cases = []
@@ -315,12 +563,14 @@ def _audit_cases(kind: str) -> list[tuple[str, list[dict], str]]:
     return cases
 
 
-def _audit(remote: Remote, kind: str) -> tuple[bool, str]:
-    for label, entries, head in _audit_cases(kind):
+def _audit(remote: Remote, kind: str, events: list[str] | None = None) -> tuple[bool, str]:
+    for label, entries, head in _audit_cases(kind, events):
         want = reference_verify(entries, head)
         got = _verify_call(remote, entries, head)
         if got != want:
-            return False, f"{label}: expected {want}, got {got!r}"
+            where = "" if events else f" (a chain of {len(entries)} entries over the events {_EVENTS[:3]}…)"
+            return False, (f"{label}{where}: the first entry that no longer matches is {want}, "
+                           f"your verify_chain returned {got!r}")
     return True, "all tamperings reported at the right index"
 
 
@@ -344,7 +594,11 @@ def audit_tail(remote: Remote) -> tuple[bool, str]:
 
 
 def audit_structure_hidden(remote: Remote) -> tuple[bool, str]:
-    return _audit(remote, "structure")
+    g = secret_rng(_tag("gdpr-audit", "structure"))
+    verbs = ("access", "consent", "erasure", "export", "decision", "withdraw")
+    events = [f"{g.choice(verbs)} S{int(g.integers(1, 100))} {int(g.integers(0, 10**6))}"
+              for _ in range(int(g.integers(5, 12)))]
+    return _audit(remote, "structure", events)
 
 
 # --------------------------------------------------------------------------- gdpr-cards
@@ -363,14 +617,17 @@ _CARD_TEXTS = [
 ]
 
 
-def _cards(remote: Remote, texts: list[str]) -> tuple[bool, str]:
+def _cards(remote: Remote, texts: list[str], show: bool = True) -> tuple[bool, str]:
     for text in texts:
         got = remote.call("mask_cards", text)
         if not isinstance(got, str):
             raise BadResult(f"mask_cards should return a str, got {type(got).__name__}")
         want = reference_mask_cards(text)
         if got != want:
-            return False, f"mask_cards({text!r}) returned {got!r}, expected {want!r}"
+            if not show:
+                return False, "a text with card numbers or card-like numbers was masked differently"
+            return False, (f"mask_cards({text!r}) returned {got!r}; a Luhn-valid card keeps only its last 4 digits "
+                           "and its separators, everything else stays as it is")
     return True, "matches the reference masking"
 
 
@@ -385,37 +642,75 @@ def cards_keep_invalid(remote: Remote) -> tuple[bool, str]:
 def cards_hidden(remote: Remote) -> tuple[bool, str]:
     from mlops_course.compliance.synthetic import make_pii_corpus
 
-    corpus = [t for t, _ in make_pii_corpus(60, np.random.default_rng(30_501))]
-    extra = ["19 digits: 6011000990139424001 ok", "13 digits: 4222222222222 ok", "no digits at all",
-             "4111111111111111", "amex 3714-496353-98431, visa 4012 8888 8888 1881."]
-    return _cards(remote, corpus + extra)
+    g = secret_rng(_tag("gdpr-cards", "hidden"))
+    corpus = [t for t, _ in make_pii_corpus(60, g)]
+    extra = []
+    for _ in range(12):
+        prefix, lengths = _BRANDS[int(g.integers(len(_BRANDS)))]  # branded: the reference also checks the IIN
+        digits = _luhn_number(g, prefix, int(g.choice(lengths)), valid=bool(g.random() < 0.6))
+        sep = str(g.choice(["", " ", "-"]))
+        groups = [digits[i:i + 4] for i in range(0, len(digits), 4)]
+        extra.append(f"{g.choice(['paid with', 'ref', 'card'])} {sep.join(groups)} {g.choice(['ok', 'thanks', '.'])}")
+    extra.append(" and ".join(extra[:3]))
+    return _cards(remote, corpus + extra, show=False)
+
+
+_BRANDS = (("4", (13, 16, 19)), ("52", (16,)), ("37", (15,)), ("6011", (16, 19)))
+
+
+def _luhn_number(g: np.random.Generator, prefix: str, n: int, valid: bool) -> str:
+    """A random n-digit number starting with ``prefix`` whose Luhn check passes (valid) or fails."""
+    body = [int(d) for d in prefix] + [int(d) for d in g.integers(0, 10, size=n - 1 - len(prefix))]
+    total = 0
+    for i, d in enumerate(reversed(body)):  # the check digit will be position 0 from the right
+        d = d * 2 if i % 2 == 0 else d
+        total += d - 9 if d > 9 else d
+    check = (10 - total % 10) % 10
+    if not valid:
+        check = (check + int(g.integers(1, 10))) % 10
+    return "".join(map(str, body)) + str(check)
 
 
 CHECKS: tuple[Check, ...] = (
     Check("gdpr-purpose", "purpose_view", (
         Property("only subjects who consented to the purpose", 1.0, purpose_subjects,
-                 "keep a row only if its subject_id's list in consents contains the purpose"),
+                 "purpose limitation: a row may be used for a purpose only if its subject consented to it"),
         Property("only the purpose's declared columns, in declared order", 1.0, purpose_columns,
-                 "build each output row as {c: row[c] for c in purposes[purpose]}"),
+                 "data minimisation: a purpose sees what it declared, nothing more"),
         Property("other inputs; subjects absent from consents are excluded", 0.5, purpose_hidden,
-                 "use consents.get(subject_id, [])", visible=False),
+                 "no record of consent means no consent", visible=False),
         Property("ValueError for an undeclared purpose", 0.5, purpose_validates,
-                 "check that purpose is a key of purposes first"),
+                 "processing for a purpose nobody declared is exactly what purpose limitation forbids"),
     ), UNIT),
     Check("gdpr-kanon", "k_anonymise", (
         Property("smallest sufficient level and its generalised rows", 1.5, kanon_level_rows,
-                 "try level 0, 1, 2, … and stop at the first whose smallest (age, zip) group has >= k rows"),
+                 "generalise step by step and stop at the first level where no (age, ZIP) group is smaller "
+                 "than k"),
         Property("'k' is the size of the smallest group", 0.5, kanon_k,
-                 "count the rows per (age label, zip label) pair and take the minimum"),
+                 "a table is as anonymous as its smallest equivalence class"),
         Property("other inputs, k from 1 to n", 0.5, kanon_hidden,
-                 "age bands: lo = (age // w) * w, label f'{lo}-{lo + w - 1}'", visible=False),
-        Property("ValueError when k is not in [1, n]", 0.5, kanon_validates, "validate k first"),
+                 "a band of width w contains the ages from a multiple of w to the next multiple minus one",
+                 visible=False),
+        Property("ValueError when k is not in [1, n]", 0.5, kanon_validates,
+                 "no table of n rows has classes of more than n rows"),
+    ), UNIT),
+    Check("gdpr-release", "release_plan", (
+        Property("the release meets the re-identification risk bound", 1.0, release_safe,
+                 "a person in a class of k rows is re-identified with probability 1/k: turn the risk bound into k "
+                 "first, then generalise until every class is that large"),
+        Property("the most useful safe release (least precision loss)", 1.0, release_best,
+                 "age and ZIP need not be generalised together: try the combinations and keep the safest-enough "
+                 "one that loses least"),
+        Property("refuses when no generalisation meets both the risk and the utility target", 1.0, release_refuse,
+                 "if every safe table is too coarse to be useful, the right decision is not to release"),
+        Property("other tables, risk bounds and utility targets", 1.0, release_hidden,
+                 "k depends on the risk bound; whether to release depends on the utility target", visible=False),
     ), UNIT),
     Check("gdpr-erasure", "erase_subject", (
         Property("every row of the subject removed, order kept", 1.0, erasure_data,
-                 "keep = [i for i, s in enumerate(subject_ids) if s != subject]"),
+                 "a subject may own several rows; erasure concerns all of them and nothing else"),
         Property("the model equals one trained without the subject (bit for bit)", 1.0, erasure_model,
-                 "retrain from scratch with the given train(X_rest, y_rest)"),
+                 "exact unlearning: the model must be the one that would exist had the subject never been there"),
         Property("a subject owning several rows", 0.5, erasure_hidden,
                  "remove every row of the subject, not only the first", visible=False),
         Property("ValueError for an unknown subject", 0.5, erasure_validates,
@@ -423,20 +718,36 @@ CHECKS: tuple[Check, ...] = (
     ), UNIT),
     Check("gdpr-audit", "verify_chain", (
         Property("an intact chain gives None", 0.5, audit_intact,
-                 "recompute every hash and back-link; return None when all match and the head matches"),
+                 "an intact log: every entry's hash recomputes and links to its predecessor, and the last one is "
+                 "the published head"),
         Property("an edit that leaves the stored hash is reported at its index", 1.0, audit_edits,
-                 "check index, prev (the previous entry's stored hash) and hash for each entry in order"),
+                 "walk the chain from the start; the first entry whose position, back-link or own hash does not "
+                 "match is where tampering begins"),
         Property("a cut-off tail or a rewritten last entry is caught by the head", 0.5, audit_tail,
-                 "if all links hold but the last hash differs from head, return len(entries)"),
+                 "a consistent chain can still be a shortened or rewritten one: only the published head tells"),
         Property("deletions, swaps, rehashed edits and recomputed chains", 1.0, audit_structure_hidden,
                  "the first entry whose index, back-link or hash does not match", visible=False),
     ), UNIT),
     Check("gdpr-cards", "mask_cards", (
         Property("Luhn-valid card numbers are masked except the last 4 digits", 1.0, cards_mask_valid,
-                 "replace every digit but the last four by '*', keep spaces and hyphens"),
+                 "masking keeps the shape of the number and just enough digits for a human to recognise it"),
         Property("Luhn-invalid numbers and other digits are left alone", 1.0, cards_keep_invalid,
-                 "only 13-19 digit candidates that pass the Luhn check are cards"),
+                 "a regex finds candidates; the check digit decides which are cards"),
         Property("other texts (13-19 digits, several cards, corpus)", 1.0, cards_hidden,
-                 "candidates: re.finditer(r'(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-])', text)", visible=False),
+                 "every candidate of 13 to 19 digits, each decided on its own", visible=False),
     ), UNIT),
+    Check("gdpr-reidentify", "reidentify", (
+        Property("every pseudonym of an id in the stated format is re-identified, nothing invented", 1.5,
+                 reid_complete,
+                 "a hash hides nothing when the set of possible inputs is small and the salt is known"),
+        Property("the re-identification rate is reported", 0.5, reid_rate,
+                 "the rate is what you verified, over all pseudonyms"),
+        Property("another salt and other customers", 1.0, reid_hidden,
+                 "keyed pseudonyms cannot be reversed without the key: report only what you verified",
+                 visible=False),
+    ), UNIT),
+)
+
+MANUAL: tuple[ManualQuestion, ...] = (
+    ManualQuestion("gdpr-written", 3, UNIT, "is the hashed, k-anonymous table anonymous data?"),
 )
