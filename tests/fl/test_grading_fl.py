@@ -1,16 +1,27 @@
-"""The autograder on exercise 09 (federated learning): full marks, zero, one plausible wrong answer per task."""
+"""The autograder on exercise 09 (federated learning): full marks under two course keys, zero, partial credit,
+one plausible wrong answer per formula task, lazy answers to the judgment tasks, the written answer's cells."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from mlops_course.grading.checks import (
+    GRADING_KEY_ENV,
+    LocalRemote,
+    builtin_manual,
+    load_checks,
+    run_property,
+)
 from mlops_course.grading.checks import fl as fl_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
 from tests._grading import (
+    answer_cell,
+    answer_source,
     assert_full_marks,
     assert_only_task_lost,
-    assert_registry_matches,
-    assert_zero,
+    load_notebook,
+    scores,
+    with_answers,
     with_replacements,
     write_notebook,
 )
@@ -18,8 +29,12 @@ from tests._grading import (
 UNIT = "09_federated_learning"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
-POINTS = {"fl-fedavg": 3.0, "fl-dirichlet": 3.0, "fl-median": 2.0, "fl-masks": 3.0, "fl-clip": 2.0}
-LIMITS = Limits(cell_seconds=5.0, call_seconds=20.0, total_seconds=120.0, memory_bytes=2 * 2**30, processes=32)
+POINTS = {"fl-fedavg": 3.0, "fl-dirichlet": 3.0, "fl-median": 2.0, "fl-masks": 3.0, "fl-clip": 2.0,
+          "fl-defence": 4.0, "fl-flag": 3.0}
+MANUAL = {"fl-interpret": 4.0}
+JUDGMENT = ("fl-defence", "fl-flag")
+# generous: a loaded 2-core machine (the harness also runs federated simulations for fl-defence)
+LIMITS = Limits(cell_seconds=20.0, call_seconds=60.0, total_seconds=400.0, memory_bytes=3 * 2**30, processes=32)
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +59,50 @@ def grader() -> Grader:
 
 
 def test_registry_points_match_the_notebook():
-    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    exercise, checks = find_exercise(UNIT), load_checks(UNIT)
+    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
+    assert {c.grade_id: c.points for c in checks} == POINTS
+    assert exercise.points == {**POINTS, **MANUAL}
+    assert {q.grade_id: q.points for q in builtin_manual(UNIT)} == MANUAL
+    nb = load_notebook(SOLUTION)
+    for c in checks:
+        assert f"def {c.name}(" in answer_source(nb, c.grade_id)
 
 
-def test_solution_gets_full_marks(grader):
-    assert_full_marks(grader.grade(SOLUTION), POINTS)
+def test_manual_question_has_model_answer_and_rubric():
+    nb = load_notebook(SOLUTION)
+    answer = answer_cell(nb, "fl-interpret")
+    meta = answer["metadata"]["nbgrader"]
+    assert answer["cell_type"] == "markdown"
+    assert (meta["solution"], meta["grade"], meta["points"], meta["locked"]) == (True, True, 4, False)
+    rubric = nb["cells"][nb["cells"].index(answer) + 1]
+    assert rubric["metadata"]["mlops_course"] == {"rubric": "fl-interpret"}
+    assert rubric["metadata"]["nbgrader"]["grade_id"] == "fl-interpret-rubric"
+    assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
+
+
+@pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
+def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
+    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    report = grader.grade(SOLUTION)
+    assert_full_marks(report, POINTS)
+    manual = [t for t in report.tests if "manual" in t.output.lower()]
+    assert [t.max_score for t in manual] == [4.0] and all(t.score == 0 for t in manual)
 
 
 def test_untouched_exercise_gets_zero(grader):
-    assert_zero(grader.grade(EXERCISE), POINTS)
+    report = grader.grade(EXERCISE)
+    assert report.score == 0.0 and scores(report) == {g: 0.0 for g in POINTS}
+    auto = [t for t in report.tests if t.grade_id in POINTS]
+    assert auto and all("not implemented yet" in t.output for t in auto)
+
+
+@pytest.mark.parametrize("done", [("fl-defence",), ("fl-flag", "fl-median")])
+def test_partial_submission_gets_exactly_the_done_tasks(grader, tmp_path, done):
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
+    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
 
 
 WRONG = {
@@ -95,3 +145,113 @@ def test_dirichlet_thresholds_hold_for_the_reference_over_many_seeds():
         for seed in range(100):
             parts = dirichlet_partition(labels, 10, alpha, np.random.default_rng(seed), min_size=0)
             assert ok(fl_checks._skew(labels, parts)), (alpha, seed)
+
+
+# ----------------------------------------------------------------------------- judgment tasks
+DEFENCE_HEAD = "def choose_defence(n_clients, n_attackers, alpha):\n"
+FLAG_HEAD = "def flag_suspicious(updates):\n"
+LAZY = {
+    "defence median always": ("fl-defence", DEFENCE_HEAD + "    return {'aggregator': 'median'}\n"),
+    "defence fedavg always": ("fl-defence", DEFENCE_HEAD + "    return {'aggregator': 'fedavg'}\n"),
+    "defence maximal trimming": ("fl-defence", DEFENCE_HEAD + "    return {'aggregator': 'trimmed_mean', 'beta': 0.45}\n"),
+    # robust by its guarantee, but keeps only 2 updates: too little honest information on non-IID data
+    "defence multi-krum keeps 2": ("fl-defence", DEFENCE_HEAD + "    return {'aggregator': 'multi_krum', "
+                                   "'n_malicious': 8, 'n_selected': 2}\n"),
+    # a constant that passes the visible attack (and the guarantee check) but pays for robustness when clean
+    "defence constant multi-krum": ("fl-defence", DEFENCE_HEAD + "    return {'aggregator': 'multi_krum', "
+                                    "'n_malicious': 4, 'n_selected': 16}\n"),
+    "flag nobody": ("fl-flag", FLAG_HEAD + "    return []\n"),
+    "flag everybody": ("fl-flag", FLAG_HEAD + "    return list(range(len(updates)))\n"),
+    # a fixed norm threshold: the grader rescales every round
+    "flag fixed norm": ("fl-flag", FLAG_HEAD + "    return [i for i, u in enumerate(updates) "
+                        "if np.linalg.norm(u) > 1.0]\n"),
+    # only looks at lengths: misses attackers that push in the wrong direction
+    "flag length only": ("fl-flag", FLAG_HEAD + "    norms = [np.linalg.norm(u) for u in updates]\n"
+                         "    return [i for i, n in enumerate(norms) if n > 3 * np.median(norms)]\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_lazy_judgment_answer_loses_its_task(grader, tmp_path, name):
+    gid, text = LAZY[name]
+    nb = with_answers(SOLUTION, {gid: text})
+    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
+    assert_only_task_lost(report, POINTS, gid)
+    failed = [t.output for t in report.tests if t.grade_id == gid and t.score < t.max_score]
+    assert failed and all(len(text) > 40 for text in failed), failed
+
+
+def solution_functions() -> dict:
+    namespace: dict = {"np": np, "math": __import__("math")}
+    nb = load_notebook(SOLUTION)
+    for gid in JUDGMENT:
+        exec(answer_source(nb, gid), namespace)  # noqa: S102 - our own solution notebook
+    return namespace
+
+
+def run_check(gid: str, functions: dict, visible: bool | None = None) -> list[tuple[str, bool, str]]:
+    (check,) = [c for c in fl_checks.CHECKS if c.grade_id == gid]
+    remote = LocalRemote({check.name: functions[check.name]})
+    return [(p.name, *run_property(p, remote, check.name)[:2]) for p in check.properties
+            if visible is None or p.visible == visible]
+
+
+def test_feedback_shows_the_scenario_and_the_expected_property():
+    lazy = {"choose_defence": lambda n, f, a: {"aggregator": "fedavg"}}
+    name, passed, message = run_check("fl-defence", lazy, visible=True)[1]
+    assert not passed and "n_attackers=3" in message and "alpha=1.0" in message and "0.75 ×" in message
+    flags = run_check("fl-flag", {"flag_suspicious": lambda u: []}, visible=True)[0]
+    assert not flags[1] and "missed 3 of the 3 attackers" in flags[2]
+    hints = [p.hint for c in fl_checks.CHECKS for p in c.properties]
+    assert not [h for h in hints if "np." in h or "rng." in h or "default_rng" in h]
+
+
+def test_hidden_judgment_checks_pass_for_the_solution_under_several_keys(monkeypatch):
+    functions = solution_functions()
+    for k in range(4):
+        monkeypatch.setenv(GRADING_KEY_ENV, f"fl-key-{k}")
+        for gid in JUDGMENT:
+            failed = [(n, m) for n, ok, m in run_check(gid, functions, visible=False) if not ok]
+            assert not failed, (k, failed)
+
+
+def test_hidden_inputs_depend_on_the_key(monkeypatch):
+    from mlops_course.grading.checks import secret_rng
+
+    monkeypatch.setenv(GRADING_KEY_ENV, "one")
+    a, att_a = fl_checks.flag_scenario(secret_rng("09/fl-flag/hidden"), 3, "noise")
+    monkeypatch.setenv(GRADING_KEY_ENV, "two")
+    b, att_b = fl_checks.flag_scenario(secret_rng("09/fl-flag/hidden"), 3, "noise")
+    assert att_a != att_b or not np.allclose(a, b)
+
+
+def test_defence_margin_over_many_scenarios():
+    # checks/fl.py: the solution's choice keeps 0.875-1.0 of clean FedAvg (mean 0.96, sd 0.036 over 30
+    # scenarios), > 5 sd above the 0.75 threshold; re-measured here on 8 fresh scenarios
+    choose = solution_functions()["choose_defence"]
+    gen = np.random.default_rng(123)
+    ratios = []
+    for _ in range(8):
+        f, alpha = int(gen.integers(2, 5)), float(gen.uniform(0.7, 2.0))
+        choice = dict(choose(20, f, alpha))
+        acc, clean = fl_checks.simulate_defence(choice.pop("aggregator"), choice, f, alpha,
+                                                int(gen.integers(1, 2**31)), float(gen.uniform(3.0, 8.0)))
+        ratios.append(acc / clean)
+    assert min(ratios) > 0.82, ratios
+
+
+def test_flag_scenarios_separate_honest_from_attackers():
+    # the calibration stated in checks/fl.py: honest cosine with the median >= -0.06 and length <= 2x the
+    # median; coordinated sign flips have cosine <= -0.5, noise attackers length >= 3.5x the median
+    gen = np.random.default_rng(321)
+    for attack in ("sign_flip", "noise") * 4:
+        updates, attackers = fl_checks.flag_scenario(gen, 3, attack)
+        ref = np.median(updates, axis=0)
+        norms = np.linalg.norm(updates, axis=1)
+        cos = updates @ ref / (norms * np.linalg.norm(ref))
+        honest = [i for i in range(len(updates)) if i not in attackers]
+        assert cos[honest].min() > -0.15 and (norms[honest] / np.median(norms)).max() < 2.6
+        if attack == "sign_flip":
+            assert cos[attackers].max() < -0.4
+        else:
+            assert (norms[attackers] / np.median(norms)).min() > 3.2
