@@ -201,8 +201,11 @@ def build_bundle(unit: str, output: str | Path, checks_dirs: Sequence[str | Path
     GraderError
         If the unit has no exercise.
     ValueError
-        If ``key_file`` or a checks folder cannot be read.
+        If ``key_file`` or a checks folder cannot be read, or this package is a student copy.
     """
+    if (PACKAGE_DIR / "grading" / "checks" / "STUDENT_COPY").exists():
+        raise ValueError("this package is a student copy (its hidden checks were removed): build the bundle from "
+                         "the instructor's repository")
     stem = resolve_unit(unit)
     find_exercise(stem, source)  # fails early if there is no exercise
     key = _read_key(key_file) if key_file is not None else None

@@ -1,6 +1,7 @@
 """``mlops-course student-copy DIR``: what a student receives, without solutions or hidden checks.
 
-The copy holds the lecture notebooks, the released exercises, the README, the licence, the
+The copy holds the lecture notebooks, the exercises (released afresh from ``solutions/``, so a
+stale ``exercises/`` cannot leak an answer or a rubric), the README, the licence, the
 packaging files and the package itself, so a student can ``pip install -e DIR`` and run every
 notebook and every self-check. It leaves out ``solutions/``, ``tests/``, ``benchmarks/``,
 ``.git`` and CI files, key files (``*.key``), and the *hidden* half of ``grading/checks``:
@@ -205,7 +206,10 @@ def write_student_copy(target: str | Path, repo: str | Path | None = None) -> di
     StudentCopyError
         If the stripped checks do not import or a hidden property would remain.
     """
+    import nbformat
+
     from mlops_course.grading.harness import REPO_ROOT  # imported here: `mlops-course --help` stays light
+    from mlops_course.grading.release import release_notebook, render_notebook
 
     repo = Path(repo).resolve() if repo is not None else REPO_ROOT
     target = Path(target).resolve()
@@ -224,7 +228,12 @@ def write_student_copy(target: str | Path, repo: str | Path | None = None) -> di
     for rel in files:
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        if rel.parent == checks_rel and rel.suffix == ".py" and rel.name != "__init__.py":
+        solution = repo / "solutions" / rel.name
+        if rel.parts[0] == "exercises" and rel.suffix == ".ipynb" and solution.is_file():
+            # a fresh release, whatever the state of exercises/: never a stale copy with answers or rubrics
+            out.write_text(render_notebook(release_notebook(nbformat.read(str(solution), as_version=4))),
+                           encoding="utf-8")
+        elif rel.parent == checks_rel and rel.suffix == ".py" and rel.name != "__init__.py":
             text, count = strip_hidden((repo / rel).read_text(encoding="utf-8"))
             out.write_text(text, encoding="utf-8")
             removed[rel.stem] = count
