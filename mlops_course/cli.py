@@ -128,7 +128,7 @@ def install_jupyter_settings(prefix: str | os.PathLike | None = None) -> list[Pa
 
     Writes :data:`LAB_SETTINGS` into ``<prefix>/share/jupyter/lab/settings/overrides.json``
     (merged into an existing file) and the hidden build artefacts (:data:`HIDDEN_FILES`) into
-    ``<prefix>/etc/jupyter/jupyter_server_config.d/mlops_course.json``. ``binder/postBuild`` calls it.
+    ``<prefix>/etc/jupyter/jupyter_server_config.json`` (merged). ``binder/postBuild`` calls it.
 
     Parameters
     ----------
@@ -147,9 +147,12 @@ def install_jupyter_settings(prefix: str | os.PathLike | None = None) -> list[Pa
     for plugin, values in LAB_SETTINGS.items():
         current.setdefault(plugin, {}).update(values)
     overrides.write_text(json.dumps(current, indent=2) + "\n")
-    server = root / "etc" / "jupyter" / "jupyter_server_config.d" / "mlops_course.json"
+    # the server's main config file (JSON files in jupyter_server_config.d/ are read for extensions only)
+    server = root / "etc" / "jupyter" / "jupyter_server_config.json"
     server.parent.mkdir(parents=True, exist_ok=True)
-    server.write_text(json.dumps({"ContentsManager": {"hide_globs": list(HIDDEN_FILES)}}, indent=2) + "\n")
+    config = json.loads(server.read_text()) if server.is_file() else {}
+    config.setdefault("ContentsManager", {})["hide_globs"] = list(HIDDEN_FILES)
+    server.write_text(json.dumps(config, indent=2) + "\n")
     return [overrides, server]
 
 
