@@ -17,10 +17,21 @@ import random
 from functools import cache
 
 import gmpy2
+import numpy as np
 
-from mlops_course.grading.checks import BadResult, Check, Property, Remote, raises
+from mlops_course.grading.checks import (
+    BadResult,
+    Check,
+    ManualQuestion,
+    Property,
+    Remote,
+    raises,
+    secret_rng,
+    secret_seed,
+)
 
-__all__ = ["CHECKS", "UNIT", "HE_STANDARD_128", "harness_key"]
+__all__ = ["CHECKS", "MANUAL", "UNIT", "HE_STANDARD_128", "harness_key", "ckks_power_error", "cheapest_power_degree",
+           "smallest_batching_prime"]
 
 UNIT = "08_homomorphic_encryption"
 #: HomomorphicEncryption.org security standard (2018), Table 1: 128-bit classical security
@@ -79,8 +90,9 @@ def sum_small(remote: Remote) -> tuple[bool, str]:
 
 
 def sum_hidden(remote: Remote) -> tuple[bool, str]:
-    values = [random.Random(80_102).randrange(-10**6, 10**6) for _ in range(40)]
-    return _sum_case(remote, values, 80_200)
+    rnd = random.Random(secret_seed("08/he-sum/hidden"))
+    values = [rnd.randrange(-10**6, 10**6) for _ in range(rnd.randrange(20, 60))]
+    return _sum_case(remote, values, secret_seed("08/he-sum/hidden/randomisers"))
 
 
 def sum_single(remote: Remote) -> tuple[bool, str]:
@@ -106,10 +118,11 @@ def score_positive(remote: Remote) -> tuple[bool, str]:
 
 
 def score_hidden(remote: Remote) -> tuple[bool, str]:
-    rnd = random.Random(80_302)
-    x = [rnd.randrange(-1000, 1000) for _ in range(12)]
-    w = [rnd.randrange(-50, 50) for _ in range(12)]
-    return _score_case(remote, x, w, -777, 80_310)
+    rnd = random.Random(secret_seed("08/he-linear-score/hidden"))
+    size = rnd.randrange(5, 20)
+    x = [rnd.randrange(-1000, 1000) for _ in range(size)]
+    w = [rnd.randrange(-50, 50) for _ in range(size - 1)] + [-rnd.randrange(1, 50)]  # at least one negative
+    return _score_case(remote, x, w, -rnd.randrange(1, 10**4), secret_seed("08/he-linear-score/hidden/randomisers"))
 
 
 # --------------------------------------------------------------------------- he-fixed-point
@@ -142,7 +155,10 @@ def decode_visible(remote: Remote) -> tuple[bool, str]:
 
 
 def decode_hidden(remote: Remote) -> tuple[bool, str]:
-    return _decode_cases(remote, [(-1, -6), (10**30, -10), (-(10**20), 3), (0, -4)])
+    rnd = random.Random(secret_seed("08/he-fixed-point/hidden"))
+    cases = [(-rnd.randrange(1, 10**6), -rnd.randrange(1, 8)), (rnd.randrange(10**20, 10**30), -rnd.randrange(5, 15)),
+             (-rnd.randrange(10**15, 10**20), rnd.randrange(1, 4)), (0, -rnd.randrange(1, 6))]
+    return _decode_cases(remote, cases)
 
 
 def decode_overflow(remote: Remote) -> tuple[bool, str]:
@@ -171,8 +187,9 @@ def unpack_visible(remote: Remote) -> tuple[bool, str]:
 
 
 def unpack_hidden(remote: Remote) -> tuple[bool, str]:
-    rnd = random.Random(80_401)
-    return _unpack_case(remote, [rnd.randrange(0, 2**37) for _ in range(23)] + [0], 37)
+    rnd = random.Random(secret_seed("08/he-unpack/hidden"))
+    bits = rnd.randrange(20, 64)
+    return _unpack_case(remote, [rnd.randrange(0, 2**bits) for _ in range(rnd.randrange(10, 30))] + [0], bits)
 
 
 # --------------------------------------------------------------------------- he-ckks-params
@@ -204,7 +221,10 @@ def params_visible(remote: Remote) -> tuple[bool, str]:
 
 
 def params_hidden(remote: Remote) -> tuple[bool, str]:
-    return _params_cases(remote, [(3, 40, 20), (0, 20, 5), (10, 30, 20), (1, 25, 10), (19, 40, 20)])
+    rnd = random.Random(secret_seed("08/he-ckks-params/hidden"))
+    cases = [(rnd.randrange(0, 20), rnd.randrange(20, 41), rnd.randrange(5, 21)) for _ in range(6)]
+    cases = [c for c in cases if _plan(*c) is not None] or [(3, 40, 20)]
+    return _params_cases(remote, cases)
 
 
 def params_refuse(remote: Remote) -> tuple[bool, str]:
@@ -230,47 +250,269 @@ def tamper_visible(remote: Remote) -> tuple[bool, str]:
 
 
 def tamper_hidden(remote: Remote) -> tuple[bool, str]:
-    return _tamper_case(remote, 123_456, -123_000, 80_502)
+    rnd = random.Random(secret_seed("08/he-malleability/hidden"))
+    m = rnd.randrange(10**5, 10**7)
+    return _tamper_case(remote, m, -rnd.randrange(1, m), secret_seed("08/he-malleability/hidden/randomiser"))
 
+
+# --------------------------------------------------------------------------- he-ckks-plan (judgment)
+# The server squares an encrypted vector `squarings` times (x -> x^(2^d), depth d) with TenSEAL's
+# CKKS. The student chooses (N, coeff_mod_bit_sizes, scale_bits) for inputs |x| <= input_bound and a
+# required precision: max |decrypted − x^(2^d)| <= 2^-precision_bits · input_bound^(2^d). The harness
+# (1) checks 128-bit security against the HE-standard table and SEAL's 60-bit prime limit, (2) runs the
+# circuit itself in TenSEAL on its own inputs and measures the error, and (3) compares the ring size N
+# with the smallest N reachable by the layout [s+i, s × d, s+i] at the smallest scale that meets the
+# precision on its inputs plus PLAN_SCALE_MARGIN bits (:func:`cheapest_power_degree`). Calibration:
+# CKKS loses about 18 + 1.5·d bits of the scale (measured: achieved precision = s − 17.4 … s − 23.7 for
+# d = 1..4), so the required scale is found by measurement, not by formula.
+PLAN_SCALE_MARGIN = 3
+
+
+def ckks_power_error(poly_degree: int, bits: list[int], scale_bits: int, squarings: int, x: np.ndarray) -> float:
+    """Max |decrypt(enc(x)^(2^d)) − x^(2^d)| of the harness's own TenSEAL run (raises if SEAL refuses)."""
+    import tenseal as ts
+
+    ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=int(poly_degree), coeff_mod_bit_sizes=[int(b) for b in bits])
+    ctx.global_scale = 2.0 ** int(scale_bits)
+    enc = ts.ckks_vector(ctx, x.tolist())
+    for _ in range(squarings):
+        enc = enc * enc
+    return float(np.max(np.abs(np.array(enc.decrypt()) - x ** (2**squarings))))
+
+
+def _layout(scale_bits: int, squarings: int, integer_bits: int) -> tuple[int, list[int]] | None:
+    bits = [scale_bits + integer_bits] + [scale_bits] * squarings + [scale_bits + integer_bits]
+    if max(bits) > 60:
+        return None
+    fits = [n for n in sorted(HE_STANDARD_128) if sum(bits) <= HE_STANDARD_128[n]]
+    return (fits[0], bits) if fits else None
+
+
+def cheapest_power_degree(squarings: int, input_bound: float, precision_bits: int, x: np.ndarray) -> int:
+    """Smallest N of the layout [s+i, s·d, s+i] whose measured error meets the target, at s_min + margin."""
+    integer_bits = max(1, math.ceil(math.log2(input_bound ** (2**squarings)))) + 1
+    tolerance = 2.0 ** -precision_bits * input_bound ** (2**squarings)
+    for scale in range(max(20, precision_bits + 8), 61):  # CKKS loses > 14 bits of the scale (calibration)
+        plan = _layout(scale, squarings, integer_bits)
+        if plan is None:
+            continue
+        try:
+            if ckks_power_error(plan[0], plan[1], scale, squarings, x) <= tolerance:
+                found = _layout(min(scale + PLAN_SCALE_MARGIN, 60 - integer_bits), squarings, integer_bits)
+                return (found or plan)[0]
+        except (ValueError, RuntimeError):
+            continue
+    raise ValueError("no CKKS layout meets the target")  # pragma: no cover - scenarios are chosen feasible
+
+
+def power_scenario(gen: np.random.Generator) -> tuple[int, float, int, np.ndarray]:
+    squarings = int(gen.integers(1, 5))
+    input_bound = round(2.0 ** (float(gen.uniform(0.5, 4.0)) / 2**squarings), 4)
+    precision = int(gen.integers(8, 17))
+    x = gen.uniform(-input_bound, input_bound, 256)
+    return squarings, input_bound, precision, x
+
+
+def _judge_ckks_plan(remote: Remote, squarings: int, input_bound: float, precision: int, x: np.ndarray,
+                     thrift: bool) -> tuple[bool, str]:
+    what = f"plan_ckks_power(squarings={squarings}, input_bound={input_bound}, precision_bits={precision})"
+    got = remote.call("plan_ckks_power", squarings, input_bound, precision)
+    if not isinstance(got, dict) or not {"poly_modulus_degree", "coeff_mod_bit_sizes", "scale_bits"} <= set(got):
+        raise BadResult(f"{what} should return a dict with poly_modulus_degree, coeff_mod_bit_sizes and scale_bits")
+    degree, bits, scale = got["poly_modulus_degree"], got["coeff_mod_bit_sizes"], got["scale_bits"]
+    if isinstance(bits, tuple):
+        bits = list(bits)
+    if type(degree) is not int or type(scale) is not int or not isinstance(bits, list) or \
+            not all(type(b) is int for b in bits):
+        raise BadResult(f"{what}: the degree, the scale bits and every bit size must be ints")
+    if degree not in HE_STANDARD_128:
+        return False, f"{what} chose N = {degree}; the HE standard table has N in {sorted(HE_STANDARD_128)}"
+    if not bits or max(bits) > 60 or min(bits) < 1 or sum(bits) > HE_STANDARD_128[degree]:
+        return False, (f"{what} chose N = {degree} with {sum(bits)} bits of modulus {bits}: 128-bit security allows at most "
+                       f"{HE_STANDARD_128[degree]} bits for that N, and SEAL's primes have at most 60 bits")
+    tolerance = 2.0 ** -precision * input_bound ** (2**squarings)
+    try:
+        error = ckks_power_error(degree, bits, scale, squarings, x)
+    except (ValueError, RuntimeError) as exc:
+        return False, (f"{what} chose N = {degree}, {bits}, scale 2^{scale}: TenSEAL could not evaluate depth {squarings} "
+                       f"with it ({exc}); every squaring consumes one prime of the chain")
+    if not error <= tolerance:
+        return False, (f"{what} chose N = {degree}, {bits}, scale 2^{scale}: the grader's run on {x.size} inputs has error "
+                       f"{error:.3g}, above 2^-{precision} · {input_bound}^{2**squarings} = {tolerance:.3g}")
+    if thrift:
+        best = cheapest_power_degree(squarings, input_bound, precision, x)
+        if degree > best:
+            return False, (f"{what} chose N = {degree}: secure and accurate (error {error:.3g}), but N = {best} suffices "
+                           f"(a ciphertext {degree // best} × smaller, faster to compute on)")
+    return True, f"N = {degree}, {bits}, scale 2^{scale}: secure, error {error:.3g} <= {tolerance:.3g}"
+
+
+def ckks_plan_accurate(remote: Remote) -> tuple[bool, str]:
+    x = np.random.default_rng(80_601).uniform(-1.5, 1.5, 256)
+    return _judge_ckks_plan(remote, 2, 1.5, 12, x, thrift=False)
+
+
+def ckks_plan_small(remote: Remote) -> tuple[bool, str]:
+    x = np.random.default_rng(80_601).uniform(-1.5, 1.5, 256)
+    return _judge_ckks_plan(remote, 2, 1.5, 12, x, thrift=True)
+
+
+def ckks_plan_hidden(remote: Remote) -> tuple[bool, str]:
+    gen = secret_rng("08/he-ckks-plan/hidden")
+    for _ in range(2):
+        ok, message = _judge_ckks_plan(remote, *power_scenario(gen), thrift=True)
+        if not ok:
+            return False, message
+    return True, "2 other depths, ranges and precisions: secure, accurate, smallest ring"
+
+
+# --------------------------------------------------------------------------- he-plain-modulus (judgment)
+# BFV computes exactly modulo the plaintext modulus t; results are read as signed values in
+# (−t/2, t/2]. A server computes y = Σ_k w_k x_k slot-wise over n_terms encrypted vectors (|x| <= X,
+# |w| <= W, plaintext weights). The student chooses t for a ring degree N: batching needs a prime
+# t ≡ 1 (mod 2N); no wrap-around needs t > 2·n·X·W; a larger t than needed wastes noise budget, so t
+# may be at most PLAIN_THRIFT times the smallest such prime. The harness checks these with exact
+# integer arithmetic and runs the computation in TenSEAL BFV on its own data (decryption must be exact).
+PLAIN_THRIFT = 4
+
+
+def smallest_batching_prime(bound: int, poly_degree: int) -> int:
+    """The smallest prime t ≡ 1 (mod 2N) with t > 2·bound (gmpy2's primality test)."""
+    step = 2 * poly_degree
+    t = (2 * bound // step + 1) * step + 1
+    while not gmpy2.is_prime(t):
+        t += step
+    return int(t)
+
+
+def plain_scenario(gen: np.random.Generator) -> tuple[int, int, int, int]:
+    n_terms = int(gen.integers(2, 40))
+    return n_terms, int(gen.integers(10, 5000)), int(gen.integers(2, 2000)), int(gen.choice([4096, 8192]))
+
+
+def _bfv_exact(t: int, poly_degree: int, n_terms: int, max_x: int, max_w: int, gen: np.random.Generator) -> tuple[bool, int]:
+    import tenseal as ts
+
+    ctx = ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=poly_degree, plain_modulus=t)
+    xs = gen.integers(-max_x, max_x + 1, (n_terms, 32))
+    xs[:, 0] = max_x  # the worst case is reached in slot 0
+    ws = gen.integers(-max_w, max_w + 1, n_terms)
+    ws[:] = np.where(ws == 0, max_w, ws)
+    ws[: n_terms // 2 + 1] = max_w
+    xs[ws < 0, 0] = -max_x
+    total = None
+    for xk, wk in zip(xs, ws, strict=True):
+        term = ts.bfv_vector(ctx, xk.tolist()) * int(wk)
+        total = term if total is None else total + term
+    want = ws @ xs
+    return bool(np.array_equal(np.array(total.decrypt()), want)), int(np.abs(want).max())
+
+
+def _judge_plain(remote: Remote, n_terms: int, max_x: int, max_w: int, poly_degree: int, gen: np.random.Generator,
+                 thrift: bool) -> tuple[bool, str]:
+    what = f"choose_plain_modulus(n_terms={n_terms}, max_abs_x={max_x}, max_abs_w={max_w}, poly_degree={poly_degree})"
+    t = remote.call("choose_plain_modulus", n_terms, max_x, max_w, poly_degree)
+    if type(t) is not int:
+        raise BadResult(f"{what} should return an int, got a {type(t).__name__}")
+    bound = n_terms * max_x * max_w
+    if t < 3 or t.bit_length() > 60 or not gmpy2.is_prime(t):
+        return False, f"{what} returned t = {t}: the plaintext modulus must be a prime of at most 60 bits"
+    if t % (2 * poly_degree) != 1:
+        return False, f"{what} returned t = {t}: batching needs t ≡ 1 (mod 2N = {2 * poly_degree}), here t mod 2N = {t % (2 * poly_degree)}"
+    if not t > 2 * bound:
+        return False, (f"{what} returned t = {t}: results range over ±{bound} (n·X·W), so they wrap around unless "
+                       f"t > 2·{bound} = {2 * bound}")
+    best = smallest_batching_prime(bound, poly_degree)
+    if thrift and t > PLAIN_THRIFT * best:
+        return False, (f"{what} returned t = {t}: correct but {t / best:.3g} × the smallest suitable prime {best}; "
+                       f"a larger t consumes noise budget for nothing (at most {PLAIN_THRIFT} × allowed)")
+    try:
+        exact, largest = _bfv_exact(t, poly_degree, n_terms, max_x, max_w, gen)
+    except (ValueError, RuntimeError) as exc:
+        return False, f"{what} returned t = {t}, which TenSEAL refuses for N = {poly_degree}: {exc}"
+    if not exact:
+        return False, f"{what} returned t = {t}: the grader's BFV run (largest |result| {largest}) did not decrypt exactly"
+    return True, f"t = {t}: prime, ≡ 1 mod 2N, > 2·{bound}, exact in TenSEAL (smallest suitable: {best})"
+
+
+def plain_valid(remote: Remote) -> tuple[bool, str]:
+    return _judge_plain(remote, 16, 1000, 100, 4096, np.random.default_rng(80_701), thrift=False)
+
+
+def plain_small(remote: Remote) -> tuple[bool, str]:
+    return _judge_plain(remote, 3, 50, 20, 8192, np.random.default_rng(80_702), thrift=True)
+
+
+def plain_hidden(remote: Remote) -> tuple[bool, str]:
+    gen = secret_rng("08/he-plain-modulus/hidden")
+    for _ in range(2):
+        ok, message = _judge_plain(remote, *plain_scenario(gen), gen, thrift=True)
+        if not ok:
+            return False, message
+    return True, "2 other workloads and ring sizes: valid, exact and not oversized"
 
 CHECKS: tuple[Check, ...] = (
     Check("he-sum", "encrypted_sum", (
         Property("Enc(a)·Enc(b) decrypts to a + b (3 values)", 1.0, sum_small,
-                 "multiply the ciphertexts modulo n² (or add phe.EncryptedNumber objects)"),
+                 "which operation on Paillier ciphertexts corresponds to adding the plaintexts?"),
         Property("a single ciphertext, a negative value", 0.5, sum_single,
-                 "a product of one factor is the ciphertext itself"),
-        Property("40 values of both signs", 0.5, sum_hidden, "the same for any number of ciphertexts",
+                 "a sum of one value is that value; negative numbers live at the top of the plaintext range"),
+        Property("many values of both signs", 0.5, sum_hidden, "the same for any number of ciphertexts",
                  visible=False),
     ), UNIT),
     Check("he-linear-score", "encrypted_linear_score", (
         Property("decrypts to w·x + b (positive weights)", 1.5, score_positive,
-                 "Enc(x)^w = Enc(w·x); multiply by Enc(b) (or use phe.EncryptedNumber arithmetic)"),
+                 "multiplying a plaintext by a known constant is repeated addition; the bias is one more addition"),
         Property("negative weights and bias", 1.5, score_hidden,
-                 "negative exponents need the modular inverse: pow(c, w, n*n) handles it", visible=False),
+                 "a negative constant needs the inverse of the ciphertext modulo n²", visible=False),
     ), UNIT),
     Check("he-fixed-point", "decode_fixed_point", (
         Property("mantissa·16^exponent, negatives wrapped to n − |m|", 1.0, decode_visible,
-                 "plaintexts above n − max_int are negative: mantissa = plaintext − n"),
+                 "the plaintext space is split into a positive third, a negative third and an overflow band"),
         Property("other exponents and magnitudes", 0.5, decode_hidden, "the same rule", visible=False),
         Property("OverflowError in the middle third", 0.5, decode_overflow,
-                 "max_int = n // 3 − 1; between max_int and n − max_int raise OverflowError"),
+                 "a value in the middle band cannot be told apart from a wrapped sum: refuse it"),
     ), UNIT),
     Check("he-unpack", "unpack_slots", (
         Property("slots of 8 bits, least significant first", 1.0, unpack_visible,
-                 "slot i is (plaintext >> (slot_bits·i)) & (2^slot_bits − 1)"),
-        Property("24 slots of 37 bits", 1.0, unpack_hidden, "the same for any slot width", visible=False),
+                 "each slot is a fixed-width field of the integer, counted from the lowest bits"),
+        Property("other slot widths and counts", 1.0, unpack_hidden, "the same for any slot width", visible=False),
     ), UNIT),
     Check("he-ckks-params", "choose_ckks_parameters", (
         Property("depth 1 and 2 with a 40-bit scale", 1.0, params_visible,
-                 "bits = [s+i] + [s]*depth + [s+i]; the smallest N with sum(bits) <= table[N]"),
+                 "the total modulus size decides which ring degrees are secure; take the smallest that is"),
         Property("other depths and scales", 1.0, params_hidden, "check every N of the table in increasing order",
                  visible=False),
         Property("ValueError when impossible", 1.0, params_refuse,
-                 "no N up to 32768 fits, or s + i > 60 (SEAL's largest prime)"),
+                 "no table entry may be large enough, and SEAL's primes have at most 60 bits"),
     ), UNIT),
     Check("he-malleability", "tamper", (
         Property("Enc(m) → Enc(m + δ) with the public key only", 1.0, tamper_visible,
-                 "multiply by an encryption of delta: (1 + n·delta) is a valid (non-random) one"),
-        Property("negative delta", 1.0, tamper_hidden, "reduce delta modulo n", visible=False),
+                 "anyone can encrypt δ with the public key; combine it with the ciphertext homomorphically"),
+        Property("negative delta", 1.0, tamper_hidden, "plaintexts are residues modulo n", visible=False),
     ), UNIT),
+    Check("he-ckks-plan", "plan_ckks_power", (
+        Property("secure and accurate for depth 2", 1.0, ckks_plan_accurate,
+                 "each squaring consumes one prime of the chain; the scale sets the precision, but CKKS loses "
+                 "bits to noise: measure how many before you choose"),
+        Property("smallest ring degree for depth 2", 1.0, ckks_plan_small,
+                 "a larger N is more secure but makes every ciphertext bigger and slower: take the smallest N whose "
+                 "security limit holds your chain"),
+        Property("2 other depths, ranges and precisions", 2.0, ckks_plan_hidden,
+                 "depth, integer bits and scale all follow from the circuit, the input range and the precision",
+                 visible=False),
+    ), UNIT),
+    Check("he-plain-modulus", "choose_plain_modulus", (
+        Property("valid: prime, ≡ 1 mod 2N, no wrap-around", 1.0, plain_valid,
+                 "BFV computes modulo t; batching needs a prime of a special form; signed results must fit in "
+                 "(−t/2, t/2]"),
+        Property("not oversized", 0.5, plain_small,
+                 "search upwards from the smallest admissible value rather than picking a large prime"),
+        Property("2 other workloads and ring sizes", 1.5, plain_hidden,
+                 "the worst case is every term at its largest magnitude with the same sign", visible=False),
+    ), UNIT),
+)
+
+MANUAL: tuple[ManualQuestion, ...] = (
+    ManualQuestion("he-interpret", 4, UNIT, "what homomorphic encryption protects, and what it costs"),
 )
