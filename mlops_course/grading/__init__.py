@@ -3,7 +3,10 @@
 * ``mlops-course release`` — :mod:`mlops_course.grading.release`;
 * ``mlops-course grade`` — :mod:`mlops_course.grading.harness` (worker: :mod:`.worker`), reports
   in :mod:`.report`, checks in :mod:`.checks`;
-* ``mlops-course gradescope-bundle`` — :mod:`mlops_course.grading.bundle`;
+* ``mlops-course gradescope-bundle`` — :mod:`mlops_course.grading.bundle` (installs exactly the
+  ``grading`` extra, :mod:`.requirements`);
+* ``mlops-course student-copy`` — :mod:`mlops_course.grading.studentcopy` (no solutions, no hidden
+  checks);
 * :func:`check` — the student's self-check inside the notebook.
 
 How a submission is graded
@@ -13,7 +16,10 @@ matched by ``grade_id``) is used; set-up cells come from the released exercise, 
 self-check cells are never run, and code written outside the answer cells does not count.
 A worker process runs those cells and answers the checks' calls; the harness compares the
 plain data it gets back (see :mod:`.harness` for the process model and :mod:`.worker` for the
-lock-down). Checks are seeded by the harness, so grading is deterministic.
+lock-down). Checks are seeded by the harness, so grading is deterministic. Hidden checks draw their
+inputs from the course's grading key (:func:`.checks.secret_rng`, ``grade --key-file``): a table
+of answers recorded from the public package matches the visible checks only. The key stays in
+the harness; the worker never sees it.
 
 The reference implementation cannot be imported while grading: the worker refuses
 ``import mlops_course`` (a ``sys.meta_path`` blocker, package entries removed from ``sys.path``
@@ -22,6 +28,10 @@ private check folders are covered by unreadable mounts in the worker's own mount
 the student's code runs under an unprivileged uid. Limits: without root the blocker alone can be
 undone by the student's code (it runs in the same process); and code copied from the reference
 by hand cannot be told apart from the student's own work.
+
+The self-check applies the same block: an answer that is, imports or calls ``mlops_course``
+fails it with a message that the grader refuses the reference package (:func:`reference_uses`
+and an import guard while the student's code runs).
 
 Exit codes of ``mlops-course grade``: 0 graded (also for a rejected, malformed notebook, which
 gets a report with score 0), 2 usage error, 3 grader error.
@@ -93,7 +103,7 @@ def reference_uses(obj: Any) -> list[str]:
     >>> from mlops_course.privacy.dp.laplace import laplace_mechanism
     >>> reference_uses(laplace_mechanism)
     ['is mlops_course.privacy.dp.laplace.laplace_mechanism itself']
-    >>> reference_uses(lambda x: x + 1)
+    >>> reference_uses(round)  # a built-in: nothing of the course
     []
     """
     uses: list[str] = []
