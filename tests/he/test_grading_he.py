@@ -1,23 +1,43 @@
-"""The autograder on exercise 08: full marks for the solution, zero for the exercise, wrong answers lose points."""
+"""The autograder on exercise 08: full marks under two course keys, zero for the exercise, partial credit, wrong
+formula answers and lazy judgment answers lose their task, the written answer's cells, references vs peers."""
 from __future__ import annotations
 
 import numpy as np
 import phe
 import pytest
 
-from mlops_course.grading.checks import LocalRemote, check_modules, run_property
+from mlops_course.grading.checks import (
+    GRADING_KEY_ENV,
+    LocalRemote,
+    builtin_manual,
+    check_modules,
+    load_checks,
+    run_property,
+)
 from mlops_course.grading.checks import he as he_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
 from mlops_course.privacy.he.batched_paillier import unpack_slots as reference_unpack
 from mlops_course.privacy.he.params import HE_STANDARD_128, plan_ckks
-from tests._grading import assert_registry_matches, scores, with_answers, write_notebook
+from tests._grading import (
+    answer_cell,
+    answer_source,
+    assert_only_task_lost,
+    load_notebook,
+    scores,
+    with_answers,
+    write_notebook,
+)
 
 UNIT = "08_homomorphic_encryption"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
 POINTS = {"he-sum": 2.0, "he-linear-score": 3.0, "he-fixed-point": 2.0, "he-unpack": 2.0, "he-ckks-params": 3.0,
-          "he-malleability": 2.0}
-LIMITS = Limits(cell_seconds=10.0, call_seconds=20.0, total_seconds=120.0, memory_bytes=3 * 2**30, processes=32)
+          "he-malleability": 2.0, "he-ckks-plan": 4.0, "he-plain-modulus": 3.0}
+MANUAL = {"he-interpret": 4.0}
+TOTAL = sum(POINTS.values())
+JUDGMENT = ("he-ckks-plan", "he-plain-modulus")
+# generous: a loaded 2-core machine; plan_ckks_power measures TenSEAL runs inside the worker
+LIMITS = Limits(cell_seconds=30.0, call_seconds=120.0, total_seconds=600.0, memory_bytes=3 * 2**30, processes=32)
 
 WRONG = {  # one plausible mistake per task
     "he-sum": "def encrypted_sum(n, ciphertexts):\n    return sum(ciphertexts) % (n * n)\n",
@@ -40,18 +60,46 @@ def grader():
 
 def test_registry_matches_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.he"  # found automatically
-    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    exercise, checks = find_exercise(UNIT), load_checks(UNIT)
+    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
+    assert {c.grade_id: c.points for c in checks} == POINTS
+    assert exercise.points == {**POINTS, **MANUAL}
+    assert {q.grade_id: q.points for q in builtin_manual(UNIT)} == MANUAL
+    nb = load_notebook(SOLUTION)
+    for c in checks:
+        assert f"def {c.name}(" in answer_source(nb, c.grade_id)
+    answer = answer_cell(nb, "he-interpret")
+    meta = answer["metadata"]["nbgrader"]
+    assert answer["cell_type"] == "markdown"
+    assert (meta["solution"], meta["grade"], meta["points"], meta["locked"]) == (True, True, 4, False)
+    rubric = nb["cells"][nb["cells"].index(answer) + 1]
+    assert rubric["metadata"]["mlops_course"] == {"rubric": "he-interpret"}
+    assert rubric["metadata"]["nbgrader"]["grade_id"] == "he-interpret-rubric"
+    assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
+
+
+@pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
+def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
+    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    full = grader.grade(SOLUTION)
+    assert (full.score, full.max_score) == (TOTAL, TOTAL), [t.output for t in full.tests if t.score < t.max_score]
+    assert scores(full) == POINTS
+
+
+@pytest.mark.parametrize("done", [("he-ckks-plan",), ("he-plain-modulus", "he-sum")])
+def test_partial_submission_gets_exactly_the_done_tasks(grader, tmp_path, done):
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
+    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
 
 
 def test_solution_full_exercise_zero_wrong_answers_lose_their_task(grader, tmp_path):
-    full = grader.grade(SOLUTION)
-    assert (full.score, full.max_score) == (14.0, 14.0), [t.output for t in full.tests if not t.score]
-    assert scores(full) == POINTS
     zero = grader.grade(EXERCISE)
-    assert zero.score == 0.0 and zero.max_score == 14.0
+    assert zero.score == 0.0 and zero.max_score == TOTAL
     report = grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, WRONG), f"{UNIT}.ipynb"))
     got = scores(report)
-    for gid in POINTS:
+    for gid in WRONG:
         assert got[gid] < POINTS[gid], (gid, [t.output for t in report.tests])
     assert got["he-fixed-point"] == 0.0  # negatives (visible and hidden) and overflow are wrong
     assert got["he-sum"] == 0.5  # summing ciphertext integers is right only for a single ciphertext
@@ -89,3 +137,107 @@ def test_self_check_runs_locally():
     (check,) = [c for c in he_checks.CHECKS if c.grade_id == "he-unpack"]
     remote = LocalRemote({"unpack_slots": reference_unpack})
     assert all(run_property(p, remote, "unpack_slots")[0] for p in check.properties)
+
+
+# ----------------------------------------------------------------------------- judgment tasks
+PLAN_HEAD = "def plan_ckks_power(squarings, input_bound, precision_bits):\n"
+PLAIN_HEAD = "def choose_plain_modulus(n_terms, max_abs_x, max_abs_w, poly_degree):\n"
+LAZY = {
+    # TenSEAL's tutorial parameters for every circuit: depth 2 only
+    "ckks tutorial constant": ("he-ckks-plan", PLAN_HEAD + "    return {'poly_modulus_degree': 8192, "
+                               "'coeff_mod_bit_sizes': [60, 40, 40, 60], 'scale_bits': 40}\n"),
+    # always secure and deep enough, never the smallest
+    "ckks largest ring": ("he-ckks-plan", PLAN_HEAD + "    return {'poly_modulus_degree': 32768, "
+                          "'coeff_mod_bit_sizes': [60] + [50] * 8 + [60], 'scale_bits': 50}\n"),
+    # scale = precision: ignores the bits CKKS loses to noise
+    "ckks scale = precision": ("he-ckks-plan", PLAN_HEAD + (
+        "    limits = {1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881}\n"
+        "    i = max(1, math.ceil(math.log2(input_bound ** (2 ** squarings)))) + 1\n"
+        "    s = max(precision_bits, 20)\n    bits = [s + i] + [s] * squarings + [s + i]\n"
+        "    n = min(k for k in limits if sum(bits) <= limits[k])\n"
+        "    return {'poly_modulus_degree': n, 'coeff_mod_bit_sizes': bits, 'scale_bits': s}\n")),
+    "plain tenseal default": ("he-plain-modulus", PLAIN_HEAD + "    return 1032193\n"),
+    # no wrap-around, but neither prime nor batching-friendly
+    "plain bound only": ("he-plain-modulus", PLAIN_HEAD + "    return 2 * n_terms * max_abs_x * max_abs_w + 1\n"),
+    # a valid batching prime that is far too large
+    "plain huge prime": ("he-plain-modulus", PLAIN_HEAD + (
+        "    t = (2**50 // (2 * poly_degree)) * 2 * poly_degree + 1\n"
+        "    while not gmpy2.is_prime(t):\n        t += 2 * poly_degree\n    return int(t)\n")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_lazy_judgment_answer_loses_its_task(grader, tmp_path, name):
+    gid, text = LAZY[name]
+    report = grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, {gid: text}), f"{UNIT}.ipynb"))
+    assert_only_task_lost(report, POINTS, gid)
+    failed = [t.output for t in report.tests if t.grade_id == gid and t.score < t.max_score]
+    assert failed and all(len(text) > 40 for text in failed), failed
+
+
+def solution_functions() -> dict:
+    import math
+
+    import gmpy2
+    import tenseal as ts
+
+    namespace: dict = {"np": np, "math": math, "gmpy2": gmpy2, "ts": ts}
+    nb = load_notebook(SOLUTION)
+    for gid in JUDGMENT:
+        exec(answer_source(nb, gid), namespace)  # noqa: S102 - our own solution notebook
+    return namespace
+
+
+def run_check(gid: str, functions: dict, visible: bool | None = None) -> list[tuple[str, bool, str]]:
+    (check,) = [c for c in he_checks.CHECKS if c.grade_id == gid]
+    remote = LocalRemote({check.name: functions[check.name]})
+    return [(p.name, *run_property(p, remote, check.name)[:2]) for p in check.properties
+            if visible is None or p.visible == visible]
+
+
+def test_hidden_judgment_checks_pass_for_the_solution_under_several_keys(monkeypatch):
+    functions = solution_functions()
+    for k in range(3):
+        monkeypatch.setenv(GRADING_KEY_ENV, f"he-key-{k}")
+        for gid in JUDGMENT:
+            failed = [(n, m) for n, ok, m in run_check(gid, functions, visible=False) if not ok]
+            assert not failed, (k, failed)
+
+
+def test_feedback_names_the_inputs_and_the_violated_property():
+    wrap = run_check("he-plain-modulus", {"choose_plain_modulus": lambda n, x, w, d: 1032193}, visible=True)[0]
+    assert not wrap[1] and "n_terms=16" in wrap[2] and "t > 2·1600000" in wrap[2]
+    big = {"plan_ckks_power": lambda d, b, p: {"poly_modulus_degree": 32768,
+                                                "coeff_mod_bit_sizes": [60] + [50] * 8 + [60], "scale_bits": 50}}
+    small = run_check("he-ckks-plan", big, visible=True)[1]
+    assert not small[1] and "N = 8192 suffices" in small[2] and "squarings=2" in small[2]
+    hints = [p.hint for c in he_checks.CHECKS for p in c.properties]
+    assert not [h for h in hints if "pow(" in h or "np." in h or ">>" in h or "phe." in h]
+
+
+def test_smallest_batching_prime_against_brute_force_and_tenseal():
+    import gmpy2
+    import tenseal as ts
+
+    for bound, degree in ((10, 4096), (1500, 8192), (10**6, 4096)):
+        t = he_checks.smallest_batching_prime(bound, degree)
+        brute = next(c for c in range(2 * bound + 1, 10**9) if c % (2 * degree) == 1 and gmpy2.is_prime(c))
+        assert t == brute
+        ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=degree, plain_modulus=t)  # SEAL accepts it for batching
+    assert he_checks.smallest_batching_prime(0, 4096) == 40961  # a well-known batching prime for N = 4096
+    assert he_checks.smallest_batching_prime(0, 8192) == 65537  # F4 = 2^16 + 1 = 8·8192 + 1
+
+
+def test_ckks_error_measure_and_security_table_agree_with_the_package():
+    from mlops_course.privacy.he.params import check_security
+
+    x = np.random.default_rng(0).uniform(-1, 1, 64)
+    assert he_checks.ckks_power_error(8192, [60, 40, 40, 60], 40, 2, x) < 1e-4  # TenSEAL's tutorial set: depth 2
+    with pytest.raises((ValueError, RuntimeError)):
+        he_checks.ckks_power_error(8192, [60, 40, 60], 40, 2, x)  # one prime short: depth exhausted
+    for degree, limit in he_checks.HE_STANDARD_128.items():
+        chain = [60] * (limit // 60) + ([limit % 60] if limit % 60 else [])
+        assert sum(chain) == limit
+        check_security(degree, chain)  # exactly at the limit: accepted
+        with pytest.raises(ValueError):
+            check_security(degree, [*chain, 1])

@@ -15,6 +15,18 @@ All comparisons happen in the harness, on plain data returned by the student's c
   and >= 0.64 for α = 0.01 (300 seeds each), far from the thresholds 0.1 and 0.45, and its value
   for α = 1 (0.33 ± 0.024) lies > 7 standard deviations inside (0.15, 0.55): a correct
   implementation fails with probability well below 1e-6 (:data:`ALPHA_TOTAL`).
+
+Judgment tasks (6, 7) are graded by properties of the student's choices in the harness's **own**
+simulations: ``fl-defence`` (the rule's guarantee covers the attackers; final accuracy of the package's
+numpy federated engine with sign-flipping attackers vs clean FedAvg; the cost of the defence without
+attackers) and ``fl-flag`` (every attacker of a round the harness builds is flagged, at most one honest
+client). Both are deterministic given the seeds; their calibration is stated next to the code.
+
+Secret inputs. Every hidden property draws its data, parameters and ``Rng`` seeds from
+``secret_rng``/``secret_seed`` with a tag ``"09/<grade_id>/<property>"``, so a table replaying answers
+recorded from the public package cannot match them under a course key. The Dirichlet thresholds hold
+over random seeds (above), hence for any key; the judgment margins are > 5 standard deviations
+(fl-defence) or fixed geometric gaps (fl-flag), measured over fresh seeds by the tests.
 """
 from __future__ import annotations
 
