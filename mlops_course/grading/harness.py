@@ -6,31 +6,40 @@ The harness never executes student code itself. For each submission it starts **
 (:mod:`mlops_course.grading.worker`, a standalone script run by the same interpreter with
 ``-s -P -B``, a scrubbed environment and ``start_new_session=True``), and talks to it over two
 private pipes passed by file descriptor (length-prefixed JSON; stdout is not used, so printing
-cannot forge anything). The worker locks itself down before any student code runs (see the
-worker's docstring): as root it enters new mount and network namespaces, hides the reference
-package, the solutions folder and the instructor's check folders under empty unreadable tmpfs
-mounts, works in a fresh size-limited tmpfs, applies ``setrlimit`` limits and drops to a
-unique unprivileged uid; it then blocks ``import mlops_course``.
+cannot forge anything). As root (required unless ``Sandbox(unsafe_same_user=True)``) the worker is
+started by util-linux ``unshare --pid --fork --kill-child --mount --net``: it is PID 2 of its own PID
+namespace under a tiny init, and before any student code runs it builds an **allowlisted file
+system** (a fresh tmpfs root holding ``/usr``, a few ``/etc`` files, the Python installation
+read-only minus ``mlops_course``, a minimal ``/dev``, its own ``/proc``, a private ``/tmp`` and
+``/dev/shm`` and its working folder), ``chroot``-s into it, applies ``setrlimit`` limits, drops to a
+unique unprivileged uid and blocks ``import mlops_course`` (see the worker's docstring).
 
 The harness sends the released set-up cells, then the student's answer cells one at a time
 (per-cell time limit), then the checks' requests ("call ``laplace_mechanism`` with these
-arguments and this seed"). Every reply is validated strictly and decoded into plain data;
-every comparison happens here. A request that times out, a worker that dies, exits, floods its
-reply or breaks the protocol costs only the affected check: the worker is killed (process group,
-descendants and, when a unique uid was used, every process of that uid) and a fresh one is
-started for the remaining checks, without the answer cell that caused the failure. The time
-budget of a submission is bounded by :attr:`Limits.total_seconds`.
+arguments and this seed"). Every reply is parsed defensively (:func:`parse_reply`: no recursion
+blow-up, no 5000-digit integers) and decoded strictly into plain data; every comparison happens
+here. A request that times out, a worker that dies, exits, floods its reply or breaks the protocol
+costs only the affected check: the worker is killed and a fresh one is started for the remaining
+checks, without the answer cell that caused the failure. Killing goes through a pidfd (never a
+PID that may have been recycled) to the ``unshare`` process; the kernel then kills the namespace's
+init and every process in it, and the harness waits until the namespace is empty. A watchdog
+thread sums the proportional memory of every process of the namespace and kills it above
+:attr:`Limits.memory_bytes`. The time budget of a submission is bounded by
+:attr:`Limits.total_seconds`. Manually graded questions (``MANUAL`` of the unit's check module)
+are reported as "needs manual grading" with the student's answer, outside the autograded score.
 
-Limits of the isolation (documented, best effort)
--------------------------------------------------
-* Without root, there is no network namespace, no hidden folders and no uid change: the worker
-  runs as the grading user with resource limits and the import blocker only. Run the grader as
-  root in a container (as Gradescope does) for the full sandbox.
-* The import blocker lives in the student's process and can be undone by the student; hiding
-  the files (root) is what makes the reference unreadable. Copy-pasted reference code cannot be
-  told apart from the student's own (an instructor can diff answers against the reference).
-* Without root, a child process that double-forks and calls ``setsid`` before the harness looks
-  can outlive the worker; with root, all processes of the worker's uid are killed.
+Limits of the isolation (documented)
+------------------------------------
+* The total memory limit is a polling fallback (cgroup v2 is not used; this grader's host has
+  cgroup v1): memory allocated between two 50 ms samples can overshoot the total briefly, each
+  process staying under its own ``RLIMIT_AS``.
+* The import blocker lives in the student's process and can be undone; as root that does not
+  matter because the package's files do not exist in the worker's file system. Copy-pasted
+  reference code cannot be told apart from the student's own.
+* Where namespaces cannot be created (root without ``CAP_SYS_ADMIN``) the worker fails to start
+  and grading stops with a :class:`GraderError`.
+* Without root (``unsafe_same_user``) only the import blocker, per-process limits and the
+  plain-data channel apply: see :data:`UNSAFE_LIMITS` for everything that mode cannot prevent.
 """
 from __future__ import annotations
 

@@ -20,15 +20,20 @@ request at a time and waits for the reply carrying the same random ``id``:
   one marker ``{"__rng__": seed}`` the worker turns into ``numpy.random.default_rng(seed)``;
 * ``bye``    — exit.
 
-Lock-down, in this order, before any student byte runs (steps needing root are skipped with a
-note otherwise; the reply to ``init`` lists what was applied):
+Started by ``unshare --pid --fork`` (as root) the script first finds itself PID 1 of a fresh PID
+namespace: it forks, stays behind as the namespace's init (reaps orphans, exits when the worker
+exits, which makes the kernel kill everything left in the namespace) and the child, PID 2, is the
+worker. Lock-down, in this order, before any student byte runs (steps needing root are skipped
+without root; the reply to ``init`` lists what was applied):
 
-1. pre-import numpy and common standard modules (the interpreter may live in a folder the
-   unprivileged user cannot read);
-2. root only: new mount and network namespaces (``unshare``): no network interface but a down
-   loopback; the reference implementation's folder (and any other folder the harness names,
-   e.g. solutions or private checks) is covered by an empty, unreadable tmpfs; the working folder
-   is a fresh size-limited tmpfs owned by the worker's user;
+1. pre-import numpy and common standard modules;
+2. root only: new mount and network namespaces (no network interface but a down loopback) and an
+   **allowlisted root** (:func:`build_root`): a fresh tmpfs with ``/usr`` and the ``/bin``/``/lib``
+   links, a few files of ``/etc``, the Python installation read-only (paths the harness hides, e.g.
+   an installed ``mlops_course``, are covered), ``/dev`` with null/zero/full/random/urandom, a
+   ``/proc`` of the PID namespace only (``hidepid=2``), a private ``/tmp`` and ``/dev/shm`` and the
+   working folder (size-limited tmpfs owned by the worker's user); then ``chroot`` into it.
+   Nothing else of the machine (the repository, ``.git``, other submissions) exists there;
 3. resource limits (``setrlimit``): address space, CPU seconds, file size, processes, open
    files, no core dumps;
 4. root only: drop to an unprivileged uid/gid (no supplementary groups) chosen by the harness,
