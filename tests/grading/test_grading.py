@@ -542,8 +542,8 @@ def test_gradescope_bundle_has_the_files_and_its_run_autograder_grades(tmp_path)
     assert cli_main(["gradescope-bundle", "07", "-o", str(zip_path)]) == 0
     with zipfile.ZipFile(zip_path) as zf:
         names = set(zf.namelist())
-        assert {"setup.sh", "run_autograder", "07_differential_privacy.ipynb", "package/pyproject.toml",
-                "package/mlops_course/grading/harness.py", "package/mlops_course/grading/worker.py"} <= names
+        assert {"setup.sh", "run_autograder", "07_differential_privacy.ipynb",
+                "package/mlops_course-0.1.0-py3-none-any.whl"} <= names  # the package ships as a wheel
         assert not any("solutions" in n or "__pycache__" in n for n in names)
         assert "BEGIN SOLUTION" not in zf.read("07_differential_privacy.ipynb").decode()
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
