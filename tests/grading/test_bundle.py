@@ -170,3 +170,25 @@ def test_doctor_ends_on_its_verdict_without_kernel_warnings():
     assert done.stderr == ""  # the kernel's own log (e.g. "running over TCP without encryption") is kept out
     assert done.stdout.rstrip().splitlines()[-1].startswith("All ")
     assert "(grading)" in done.stdout
+
+
+# ----------------------------------------------------------------------------- strict registry
+def test_a_check_module_that_fails_to_import_is_a_grader_error(monkeypatch, tmp_path, capsys):
+    from mlops_course.grading.checks import ChecksUnavailable
+    from mlops_course.grading.cli import main as cli_main
+
+    module = check_modules(strict=False)["07_differential_privacy"]
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setitem(sys.modules, module, None)  # `import` of it now fails, as with a missing dependency
+    with pytest.raises(ChecksUnavailable, match=r"unit 07_differential_privacy .*mlops_course\[grading\]"):
+        builtin_checks("07_differential_privacy")
+    with pytest.raises(ChecksUnavailable):
+        check_modules(strict=True)
+    assert "07_differential_privacy" in check_modules(strict=False)  # listing does not import
+    out = tmp_path / "results.json"
+    code = cli_main(["grade", str(REPO_ROOT / "solutions" / "07_differential_privacy.ipynb"), "--unit", "07",
+                     "-o", str(out), "-q"])
+    assert code == 3, capsys.readouterr()
+    err = capsys.readouterr().err
+    assert "cannot be imported" in err or (out.is_file() and "cannot be imported" in out.read_text())
+    assert "no graded exercise" not in err
