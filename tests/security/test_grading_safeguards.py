@@ -1,13 +1,25 @@
-"""The autograder on exercise 02 (safeguards): full marks, zero, one plausible mistake per task.
+"""The autograder on exercise 02 (safeguards): full marks under two grading keys, zero, exactly the done
+tasks for a partial submission, one plausible mistake per task, and several lazy or wrong answers to each
+judgment task ('watermark_plan', 'alert_threshold') losing that task.
 
 The checks module is found by the registry's auto-discovery (``checks.check_modules()``).
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from mlops_course.grading import check
-from mlops_course.grading.checks import LocalRemote, check_modules, load_checks, run_property
+from mlops_course.grading.checks import (
+    GRADING_KEY_ENV,
+    LocalRemote,
+    check_modules,
+    load_checks,
+    run_property,
+    secret_seed,
+)
 from mlops_course.grading.checks import safeguards as sg
 from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
 from tests._grading import answer_source, load_notebook, scores, with_answers, write_notebook
@@ -15,8 +27,12 @@ from tests._grading import answer_source, load_notebook, scores, with_answers, w
 UNIT = "02_safeguards"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
-POINTS = {"sg-verify": 3.0, "sg-policy": 3.0, "sg-ks": 2.0, "sg-ownership": 2.0, "sg-vault": 3.0, "sg-ber": 2.0}
-LIMITS = Limits(cell_seconds=5.0, call_seconds=10.0, total_seconds=120.0, memory_bytes=2 * 2**30, processes=32)
+POINTS = {"sg-verify": 3.0, "sg-policy": 3.0, "sg-ks": 2.0, "sg-ownership": 2.0, "sg-plan": 3.0, "sg-alert": 3.0,
+          "sg-vault": 3.0, "sg-ber": 2.0}
+MANUAL_POINTS = {"sg-written": 3.0}
+# generous: a loaded 2-core machine
+LIMITS = Limits(cell_seconds=30.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=2 * 2**30, processes=32)
+KEYS = (None, "course key A: 7f3c", "course key B: 91d0")
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +40,76 @@ def grader():
     return Grader(UNIT, limits=LIMITS)
 
 
+def _use_key(monkeypatch: pytest.MonkeyPatch, key: str | None) -> None:
+    if key is None:
+        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
+    else:
+        monkeypatch.setenv(GRADING_KEY_ENV, key)
+
+
+def _namespace(changes: dict[str, str] | None = None) -> dict:
+    nb = load_notebook(SOLUTION)
+    ns: dict = {}
+    exec(answer_source(nb, "sg-imports"), ns)  # noqa: S102 - our own solution notebook
+    for gid in POINTS:
+        exec((changes or {}).get(gid, answer_source(nb, gid)), ns)  # noqa: S102
+    return ns
+
+
+def _local_score(gid: str, ns: dict) -> float:
+    c = {c.grade_id: c for c in sg.CHECKS}[gid]
+    remote = LocalRemote({c.name: ns[c.name]})
+    return sum(p.points for p in c.properties if run_property(p, remote, c.name)[0])
+
+
 def test_registry_points_match_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.safeguards"
     exercise = find_exercise(UNIT)
     checks = load_checks(UNIT)
     assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == exercise.points == POINTS
+    assert {c.grade_id: c.points for c in checks} == {g: p for g, p in exercise.points.items() if g in POINTS} == POINTS
     for c in checks:
         assert f" {c.name}" in answer_source(load_notebook(SOLUTION), c.grade_id)
     assert all(c.unit == sg.UNIT for c in sg.CHECKS)
 
 
-def test_solution_full_marks_and_exercise_zero(grader):
+def test_manual_question_has_answer_and_rubric_cells():
+    assert {q.grade_id: float(q.points) for q in sg.MANUAL} == MANUAL_POINTS
+    assert all(q.unit == UNIT and q.title for q in sg.MANUAL)
+    cells = load_notebook(SOLUTION)["cells"]
+    for gid, points in MANUAL_POINTS.items():
+        [i] = [k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == gid]
+        meta = cells[i]["metadata"]["nbgrader"]
+        assert cells[i]["cell_type"] == "markdown"
+        assert meta["solution"] and meta["grade"] and not meta["locked"] and meta["points"] == points
+        assert len("".join(cells[i]["source"]).split()) > 100
+        rubric = cells[i + 1]
+        assert rubric["metadata"]["mlops_course"] == {"rubric": gid}
+        assert rubric["metadata"]["nbgrader"]["grade_id"] == f"{gid}-rubric"
+        assert not rubric["metadata"]["nbgrader"]["grade"] and rubric["metadata"]["nbgrader"]["locked"]
+
+
+@pytest.mark.parametrize("key", KEYS[:2], ids=["development key", "course key"])
+def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
+    _use_key(monkeypatch, key)
     report = grader.grade(SOLUTION)
     assert report.status == "graded"
-    assert report.score == report.max_score == sum(POINTS.values()), [t.output for t in report.tests if not t.score]
+    assert scores(report) == POINTS, [t.output for t in report.tests if t.score < t.max_score]
+
+
+def test_exercise_zero(grader):
     report = grader.grade(EXERCISE)
     assert (report.score, report.max_score) == (0.0, sum(POINTS.values()))
-    assert all("not implemented yet" in t.output for t in report.tests)
+    auto = [t for t in report.tests if t.name.split(":")[0] in POINTS]
+    assert auto and all("not implemented yet" in t.output for t in auto)
+
+
+def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
+    done = ("sg-policy", "sg-plan", "sg-alert")
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
+    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
 
 
 SOL = load_notebook(SOLUTION)
@@ -57,6 +125,11 @@ WRONG = {
     "sg-ks": ("sg-ks", lambda s: s.replace("grid = np.concatenate([a, b])", "grid = a"), 1.0),
     # off by one: P(X > k) instead of P(X >= k)
     "sg-ownership": ("sg-ownership", lambda s: s.replace("range(matches, ", "range(matches + 1, "), 2.0),
+    # ignores the power requirement: the smallest K that can meet the budget at all
+    "sg-plan": ("sg-plan", lambda s: s.replace("if k is not None and stolen[k] >= power:", "if k is not None:"), 1.0),
+    # the plain empirical quantile: right on average, over budget half of the time
+    "sg-alert": ("sg-alert", lambda s: s.replace("return float(x[n - m - 1])",
+                                                 "return float(np.quantile(x, 1 - max_false_alarm))"), 1.0),
     # a fixed nonce: same token for the same text
     "sg-vault": ("sg-vault", lambda s: s.replace("nonce = os.urandom(12)", "nonce = bytes(12)"), 0.5),
     # averages over the inputs instead of the hidden units
@@ -76,14 +149,126 @@ def test_a_plausible_mistake_loses_points_of_that_task_only(grader, tmp_path, ta
     assert all(got[g] == POINTS[g] for g in POINTS if g != gid), got
 
 
+LAZY = {
+    "sg-plan": {
+        "constant plan": '''
+def watermark_plan(n_classes, alpha, retention, power):
+    return {"n_triggers": 54, "threshold": 19}
+''',
+        "many triggers to be safe": '''
+def watermark_plan(n_classes, alpha, retention, power):
+    K = 2000
+    k = next(k for k in range(K + 1) if sum(math.comb(K, i) * (1 / n_classes) ** i * (1 - 1 / n_classes) ** (K - i)
+                                             for i in range(k, min(K, k + 400) + 1)) <= alpha)
+    return {"n_triggers": K, "threshold": k}
+''',
+        "threshold at the expected chance matches": '''
+def watermark_plan(n_classes, alpha, retention, power):
+    K = 50
+    return {"n_triggers": K, "threshold": int(K / n_classes) + 1}
+''',
+    },
+    "sg-alert": {
+        "empirical quantile": '''
+def alert_threshold(benign_scores, max_false_alarm):
+    return float(np.quantile(benign_scores, 1 - max_false_alarm))
+''',
+        "never fires": '''
+def alert_threshold(benign_scores, max_false_alarm):
+    return float(np.max(benign_scores)) * 10
+''',
+        "constant": '''
+def alert_threshold(benign_scores, max_false_alarm):
+    return 8.0
+''',
+        "half the budget, no guarantee": '''
+def alert_threshold(benign_scores, max_false_alarm):
+    return float(np.quantile(benign_scores, 1 - max_false_alarm / 2.2))
+''',
+    },
+}
+
+
+@pytest.mark.parametrize("key", KEYS[1:], ids=["key A", "key B"])
+@pytest.mark.parametrize(("gid", "variant"), [(g, v) for g in LAZY for v in LAZY[g]])
+def test_lazy_judgment_answers_lose_the_task(monkeypatch, key, gid, variant):
+    _use_key(monkeypatch, key)
+    assert _local_score(gid, _namespace({gid: LAZY[gid][variant].strip("\n")})) <= POINTS[gid] - 1.0
+
+
+@pytest.mark.parametrize("key", KEYS + ("random key 3", "random key 4"))
+def test_solution_passes_every_property_for_any_key(monkeypatch, key):
+    """The false-fail rate is stated for any key: the solution passes under several (incl. hidden inputs)."""
+    _use_key(monkeypatch, key)
+    ns = _namespace()
+    for c in sg.CHECKS:
+        remote = LocalRemote({c.name: ns[c.name]})
+        for prop in c.properties:
+            passed, message, _ = run_property(prop, remote, c.name)
+            assert passed, (key, c.grade_id, prop.name, message)
+
+
+def test_hidden_inputs_depend_on_the_key(monkeypatch):
+    tags = ["02/sg-plan/hidden", "02/sg-alert/hidden", "02/sg-verify/hidden", "02/sg-ks/hidden"]
+    _use_key(monkeypatch, KEYS[1])
+    a = [secret_seed(t) for t in tags]
+    _use_key(monkeypatch, KEYS[2])
+    assert all(x != y for x, y in zip(a, [secret_seed(t) for t in tags], strict=True))
+
+
+def test_stated_false_fail_bounds():
+    """The reference alert rule's margins, as the module docstring states them."""
+    from scipy import stats
+
+    n = sg.ALERT_N
+    z = stats.norm.isf(1e-8)
+    assert 5.6 < z < 5.7
+    for budget in (0.02, 0.05, 0.1):
+        # the rule's count m of scores above t is at least n·budget − z·sd, so its FPR stays above budget/2
+        assert budget - 2 * z * math.sqrt(budget * (1 - budget) / n) >= budget / 2
+    assert 12 * 2e-8 < sg.ALPHA_TOTAL
+
+
+def test_smallest_plan_against_a_direct_computation():
+    """smallest_plan agrees with a direct exact computation (fractions) for a small case."""
+    from fractions import Fraction
+
+    def tail(k, K, p):
+        return sum(math.comb(K, i) * p**i * (1 - p) ** (K - i) for i in range(k, K + 1))
+
+    C, alpha, retention, power = 4, Fraction(1, 1000), Fraction(7, 10), Fraction(95, 100)
+    for K in range(1, 200):
+        k = next((k for k in range(K + 1) if tail(k, K, Fraction(1, C)) <= alpha), None)
+        if k is not None and tail(k, K, retention) >= power:
+            break
+    assert sg.smallest_plan(C, 1e-3, 0.7, 0.95) == (K, k)
+
+
+def test_alert_truth_matches_simulation():
+    from scipy import stats
+
+    scores_, a = sg._alert_data(np.random.default_rng(0))
+    t = float(np.quantile(scores_, 0.95))
+    assert abs(float(stats.gamma.sf(t, a)) - 0.05) < 0.006  # > 4 sd of the sample quantile's coverage
+
+
+def test_feedback_shows_inputs_and_hints_point_at_concepts():
+    ns = _namespace({"sg-alert": LAZY["sg-alert"]["never fires"].strip("\n")})
+    c = {c.grade_id: c for c in sg.CHECKS}["sg-alert"]
+    passed, message, _ = run_property(c.properties[1], LocalRemote({c.name: ns[c.name]}), c.name)
+    assert not passed and "30000 calibration scores" in message and "budget of 0.05" in message
+    for c in sg.CHECKS:
+        for prop in c.properties:
+            assert prop.hint and not any(s in prop.hint for s in ("np.", "os.urandom", "AESGCM(", "math.comb")), prop.name
+
+
 def test_self_check_runs_visible_properties(capsys):
     namespace: dict = {}
-    for gid in ("sg-imports",):
-        exec(answer_source(SOL, gid), namespace)  # noqa: S102 - our own solution notebook
+    exec(answer_source(SOL, "sg-imports"), namespace)  # noqa: S102 - our own solution notebook
     exec(answer_source(SOL, "sg-ownership"), namespace)  # noqa: S102
     check("sg-ownership", namespace["ownership_pvalue"])
     out = capsys.readouterr().out
     assert "2/2 visible checks pass" in out
     remote = LocalRemote({"ownership_pvalue": lambda k, n, c: 0.5})
     passed, message, _ = run_property(sg.CHECKS[3].properties[0], remote, "ownership_pvalue")
-    assert not passed and "expected" in message
+    assert not passed and "chance" in message
