@@ -54,8 +54,8 @@ def gradescope():
     print("\nGradescope bundle timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in TIMINGS.items()))
 
 
-def _install(root: Path, unit: str, tmp_path: Path) -> None:
-    zip_path = build_bundle(unit, tmp_path / "autograder.zip")
+def _install(root: Path, unit: str, tmp_path: Path, key_file: Path | None = None) -> None:
+    zip_path = build_bundle(unit, tmp_path / "autograder.zip", key_file=key_file)
     source = root / "autograder" / "source"
     shutil.rmtree(source, ignore_errors=True)
     with zipfile.ZipFile(zip_path) as zf:
@@ -114,6 +114,21 @@ def test_bundle_grades_solution_full_and_exercise_zero_in_a_fresh_venv(gradescop
     assert blank["score"] == 0
     assert sum(t["max_score"] for t in blank["tests"] if t["name"].split(":")[0] in auto_ids) == \
         pytest.approx(auto_points)
+
+
+@pytest.mark.slow
+def test_bundle_with_a_course_key_grades_with_it(gradescope, tmp_path):
+    unit = "07_differential_privacy"
+    key = tmp_path / "course.key"
+    key.write_text("bundle-course-key-91c2e\n")
+    _install(gradescope, unit, tmp_path, key_file=key)
+    baked = gradescope / "autograder" / "source" / "grading.key"
+    assert baked.read_text() == key.read_text() and baked.stat().st_mode & 0o077 == 0
+    result = _grade(gradescope, REPO_ROOT / "solutions" / f"{unit}.ipynb", unit, "keyed")
+    auto_points = sum(c.points for c in builtin_checks(unit))
+    assert result["score"] == pytest.approx(auto_points)
+    assert "public development key" not in result["output"]
+    assert "bundle-course-key" not in json.dumps(result)
 
 
 def test_bundle_wheel_declares_exactly_the_grading_extra(tmp_path):
