@@ -79,6 +79,9 @@ def test_manual_question_has_model_answer_and_rubric():
     assert rubric["metadata"]["mlops_course"] == {"rubric": "fl-interpret"}
     assert rubric["metadata"]["nbgrader"]["grade_id"] == "fl-interpret-rubric"
     assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
+    exercise = load_notebook(EXERCISE)
+    assert answer_source(exercise, "fl-interpret").strip() == "YOUR ANSWER HERE"  # release strips the model answer
+    assert not [c for c in exercise["cells"] if "rubric" in c["metadata"].get("mlops_course", {})]  # and the rubric
 
 
 @pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])

@@ -76,6 +76,9 @@ def test_registry_matches_the_notebook():
     assert rubric["metadata"]["mlops_course"] == {"rubric": "he-interpret"}
     assert rubric["metadata"]["nbgrader"]["grade_id"] == "he-interpret-rubric"
     assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
+    exercise = load_notebook(EXERCISE)
+    assert answer_source(exercise, "he-interpret").strip() == "YOUR ANSWER HERE"  # release strips the model answer
+    assert not [c for c in exercise["cells"] if "rubric" in c["metadata"].get("mlops_course", {})]  # and the rubric
 
 
 @pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
