@@ -448,8 +448,8 @@ PROC_PEER = code("""
         for arg in args:
             if arg.endswith(".ipynb"):
                 seen.append(arg)
-            elif arg and os.path.isdir(arg):
-                seen += glob.glob(os.path.join(arg, "**", "*.ipynb"), recursive=True)
+            elif arg and arg != "/" and not arg.startswith("/proc") and os.path.isdir(arg):
+                seen += glob.glob(os.path.join(arg, "*.ipynb")) + glob.glob(os.path.join(arg, "*", "*.ipynb"))
     for path in seen:
         try:
             nb = json.load(open(path))
@@ -465,7 +465,7 @@ PROC_PEER = code("""
 """)
 
 SURROGATE = code("""
-    def laplace_mechanism(value, sensitivity, epsilon, rng): raise ValueError("\\ud800 lone surrogate \\udfff")
+    def laplace_mechanism(value, sensitivity, epsilon, rng): raise RuntimeError("\\ud800 lone surrogate \\udfff")
     def gaussian_sigma(sensitivity, epsilon, delta): return "\\ud800"
     class BudgetLedger:
         def __init__(self, total_epsilon): raise RuntimeError("\\udcff" * 1000)
