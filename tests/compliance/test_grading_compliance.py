@@ -238,3 +238,12 @@ def test_feedback_shows_inputs_and_points_at_the_concept():
 def test_checks_are_exact_not_statistical():
     assert all("distribution" not in p.func.__name__ for c in compliance_checks.CHECKS for p in c.properties)
     assert sum(c.points for c in compliance_checks.CHECKS) == 22.0
+
+
+def test_released_exercise_has_the_answer_stub_and_no_rubric():
+    cells = load_notebook(EXERCISE)["cells"]
+    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
+    for gid in MANUAL_POINTS:
+        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
+        assert f"{gid}-rubric" not in ids
+    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)

@@ -272,3 +272,12 @@ def test_self_check_runs_visible_properties(capsys):
     remote = LocalRemote({"ownership_pvalue": lambda k, n, c: 0.5})
     passed, message, _ = run_property(sg.CHECKS[3].properties[0], remote, "ownership_pvalue")
     assert not passed and "chance" in message
+
+
+def test_released_exercise_has_the_answer_stub_and_no_rubric():
+    cells = load_notebook(EXERCISE)["cells"]
+    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
+    for gid in MANUAL_POINTS:
+        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
+        assert f"{gid}-rubric" not in ids
+    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)

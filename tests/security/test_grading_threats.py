@@ -324,3 +324,12 @@ def test_solution_answers_are_json_plain():
     (pi, yi, po, yo), _, _ = threat_checks._audit_case(g)
     json.dumps({k: (list(v) if isinstance(v, tuple) else v) for k, v in
                 ns["membership_audit"](pi, yi, po, yo, 0.9).items()})
+
+
+def test_released_exercise_has_the_answer_stub_and_no_rubric():
+    cells = load_notebook(EXERCISE)["cells"]
+    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
+    for gid in MANUAL_POINTS:
+        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
+        assert f"{gid}-rubric" not in ids
+    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)
