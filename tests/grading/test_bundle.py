@@ -6,8 +6,9 @@ bundle's own ``setup.sh`` (the first run creates ``<root>/autograder/venv`` from
 Python and installs the grader wheel with its ``grading`` extra; later units re-run it on the same
 venv, as a Gradescope image would) and then ``run_autograder`` twice: on the solution notebook
 (full marks) and on the untouched exercise (0). The venv is never the development one: the
-grader runs with only what the ``grading`` extra installs. Points are read from ``solutions/`` and
-``exercises/`` at test time, never hard-coded.
+grader runs with only what the ``grading`` extra installs. The notebooks are read from ``solutions/``
+and ``exercises/`` and the points from the checks installed in the bundle's venv, at test time, never
+hard-coded: the solution must score every autograded point, the blank exercise none.
 """
 from __future__ import annotations
 
@@ -87,20 +88,29 @@ def _grade(root: Path, notebook: Path, unit: str, label: str) -> dict:
     return json.loads((ag / "results" / "results.json").read_text(encoding="utf-8"))
 
 
+def _bundle_checks(root: Path, unit: str) -> tuple[float, set[str]]:
+    """Points and grade_ids of the unit's checks *as installed in the bundle's venv* (read there, so a
+    check edited after this test process imported it cannot make the comparison stale)."""
+    python = root / "autograder" / "venv" / "bin" / "python"
+    code = ("import json, mlops_course\n"
+            "from mlops_course.grading.checks import builtin_checks\n"
+            f"checks = builtin_checks({unit!r})\n"
+            "print(json.dumps([mlops_course.__file__, sum(c.points for c in checks), [c.grade_id for c in checks]]))")
+    done = subprocess.run([str(python), "-c", code], env=_env(root), capture_output=True, text=True, timeout=300,
+                          cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    where, points, ids = json.loads(done.stdout.strip().splitlines()[-1])
+    # the grader really runs from the bundle's venv, not from the development checkout
+    assert where.startswith(str(root / "autograder" / "venv")), where
+    return float(points), set(ids)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("unit", UNITS)
 def test_bundle_grades_solution_full_and_exercise_zero_in_a_fresh_venv(gradescope, unit, tmp_path):
-    checks = builtin_checks(unit)
-    auto_points = sum(c.points for c in checks)
-    auto_ids = {c.grade_id for c in checks}
-    assert auto_points > 0
     _install(gradescope, unit, tmp_path)
-    python = gradescope / "autograder" / "venv" / "bin" / "python"
-    assert python.is_file()
-    # the grader really runs from the bundle's venv, not from the development checkout
-    where = subprocess.run([str(python), "-c", "import mlops_course; print(mlops_course.__file__)"],
-                           env=_env(gradescope), capture_output=True, text=True, timeout=120, cwd=gradescope)
-    assert str(gradescope / "autograder" / "venv") in where.stdout, where.stdout + where.stderr
+    auto_points, auto_ids = _bundle_checks(gradescope, unit)
+    assert auto_points > 0
 
     solution = _grade(gradescope, REPO_ROOT / "solutions" / f"{unit}.ipynb", unit, "solution")
     auto = [t for t in solution["tests"] if t["name"].split(":")[0] in auto_ids]
@@ -125,7 +135,7 @@ def test_bundle_with_a_course_key_grades_with_it(gradescope, tmp_path):
     baked = gradescope / "autograder" / "source" / "grading.key"
     assert baked.read_text() == key.read_text() and baked.stat().st_mode & 0o077 == 0
     result = _grade(gradescope, REPO_ROOT / "solutions" / f"{unit}.ipynb", unit, "keyed")
-    auto_points = sum(c.points for c in builtin_checks(unit))
+    auto_points, _ = _bundle_checks(gradescope, unit)
     assert result["score"] == pytest.approx(auto_points)
     assert "public development key" not in result["output"]
     assert "bundle-course-key" not in json.dumps(result)
