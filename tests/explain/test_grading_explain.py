@@ -11,20 +11,20 @@ from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
 from tests._grading import (
     answer_source,
     assert_full_marks,
-    assert_registry_matches,
-    assert_zero,
     load_notebook,
     scores,
     with_answers,
     write_notebook,
 )
+from tests._judgment import assert_registry_and_manual, assert_zero_auto, under_keys
 
 UNIT = "06_explainable_ai"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
 POINTS = {"xai-std-coef": 2.0, "xai-shapley": 3.0, "xai-permutation": 3.0, "xai-pdp": 2.0,
-          "xai-counterfactual": 3.0, "xai-fidelity": 2.0}
-LIMITS = Limits(cell_seconds=5.0, call_seconds=10.0, total_seconds=120.0, memory_bytes=2 * 2**30, processes=32)
+          "xai-counterfactual": 3.0, "xai-fidelity": 2.0, "xai-audit": 3.0}
+MANUAL_POINTS = {"xai-q-explanation": 3.0}
+LIMITS = Limits(cell_seconds=60.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=3 * 2**30, processes=64)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,11 +47,11 @@ def test_solution_gets_full_marks(grader):
 
 
 def test_untouched_exercise_gets_zero(grader):
-    assert_zero(grader.grade(EXERCISE), POINTS)
+    assert_zero_auto(grader.grade(EXERCISE), POINTS, MANUAL_POINTS)
 
 
 def test_registry_points_match_the_notebook():
-    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    assert_registry_and_manual(UNIT, POINTS, MANUAL_POINTS, SOLUTION, xai_checks.MANUAL)
 
 
 SOL = {gid: answer_source(load_notebook(SOLUTION), gid) for gid in POINTS}
@@ -65,8 +65,20 @@ MUTANTS = {
         "baseline - np.mean(scores)", "np.mean(scores) - baseline"), 0.0),
     "PD at the mean row": ("xai-pdp", SOL["xai-pdp"].replace(
         "np.mean(1.0 / (1.0 + np.exp(-(Xz @ w + b))))", "1.0 / (1.0 + np.exp(-(Xz.mean(axis=0) @ w + b)))"), 0.0),
-    "counterfactual ignores mutability": ("xai-counterfactual", SOL["xai-counterfactual"].replace(
-        "w_m[idx] = w[idx]", "w_m[:] = w"), 1.0),
+    "advice on the boundary (no margin)": ("xai-counterfactual", SOL["xai-counterfactual"].replace(
+        "margin = 0.01 * np.abs(direction).sum()", "margin = 0.0"), 0.5),
+    "advice with a generous margin": ("xai-counterfactual", SOL["xai-counterfactual"].replace(
+        "margin = 0.01 * np.abs(direction).sum()", "margin = 1.0"), 0.5),
+    "advice changes immutable features": ("xai-counterfactual", SOL["xai-counterfactual"].replace(
+        "direction[list(mutable)] = w[list(mutable)]", "direction[:] = w"), 0.0),
+    "audit lists every feature with a non-zero weight": ("xai-audit", SOL["xai-audit"].replace(
+        "return [j for j in range(X.shape[1]) if effect[j] > 1e-9 * max(1.0, effect.max())]",
+        "return [j for j in range(X.shape[1]) if np.any(W1[:, j] != 0)]"), 0.0),
+    "audit reads the largest weights": ("xai-audit", SOL["xai-audit"].replace(
+        "return [j for j in range(X.shape[1]) if effect[j] > 1e-9 * max(1.0, effect.max())]",
+        "return sorted(int(j) for j in np.argsort(-np.abs(W1).sum(axis=0))[:2])"), 0.0),
+    "audit with zero tolerance (floating-point noise counts)": ("xai-audit", SOL["xai-audit"].replace(
+        "effect[j] > 1e-9 * max(1.0, effect.max())", "effect[j] > 0.0"), 0.0),
     "fidelity as squared correlation": ("xai-fidelity", SOL["xai-fidelity"].replace(
         "return float(1.0 - np.sum((f - g) ** 2) / np.sum((f - f.mean()) ** 2))",
         "return float(np.corrcoef(f, g)[0, 1] ** 2)"), 0.0),
@@ -112,7 +124,7 @@ def test_check_references_agree_with_the_package():
     grid = np.linspace(-2, 2, 5)
     pd_ = partial_dependence(lambda Z: 1 / (1 + np.exp(-(Z @ w + b))), X, 2, grid)
     np.testing.assert_allclose(xai_checks._pdp(w, b, X, 2, grid), pd_.average, atol=1e-12)
-    cf = linear_counterfactual(w, b, X[0], target=0.0, mutable=[0, 3])
+    cf = linear_counterfactual(w, b, X[0], target=0.0, mutable=[0, 3])  # the check's minimal distance
     np.testing.assert_allclose(xai_checks._counterfactual(w, b, X[0], [0, 3]), cf.x_cf, atol=1e-12)
     f, g = rng.normal(size=30), rng.normal(size=30)
     assert np.isclose(xai_checks._r2(f, g), fidelity_r2(f, g))
@@ -126,3 +138,71 @@ def test_published_values():
 
     f, g = np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0, 4.0])
     assert xai_checks._r2(f, g) == pytest.approx(r2_score(f, g)) == pytest.approx(0.2)
+
+
+# --------------------------------------------------------------------------- judgment tasks, secret inputs
+def _solution_namespace() -> dict:
+    ns: dict = {"np": np, "math": __import__("math")}
+    for gid in POINTS:
+        exec(SOL[gid].replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), ns)
+    return ns
+
+
+@pytest.mark.parametrize("key", ["course-key-1", "another course key", "k3"])
+def test_every_property_passes_for_the_solution_under_several_keys(monkeypatch, key):
+    ns = _solution_namespace()
+    under_keys(monkeypatch, key)
+    for check in xai_checks.CHECKS:
+        remote = LocalRemote({check.name: ns[check.name]})
+        for prop in check.properties:
+            passed, message, _ = run_property(prop, remote, check.name)
+            assert passed, (key, check.grade_id, prop.name, message)
+
+
+def test_hidden_inputs_depend_on_the_key(monkeypatch):
+    """The hidden properties' inputs change with the key: a replay table of the public key does not fit."""
+    seen = []
+    for key in ("a", "b"):
+        under_keys(monkeypatch, key)
+        from mlops_course.grading.checks import secret_rng
+
+        rng = secret_rng("06/xai-audit/hidden")
+        seen.append(xai_checks.planted_model(rng, 6, [1], [2, 3])[0])
+    assert not np.array_equal(seen[0], seen[1])
+
+
+@pytest.mark.parametrize("key", [f"key-{i}" for i in range(8)])
+def test_planted_decoys_have_no_effect_and_used_features_a_large_one(monkeypatch, key):
+    under_keys(monkeypatch, key)
+    from mlops_course.grading.checks import secret_rng
+
+    rng = secret_rng("06/test/planted")
+    m = 8
+    W1, b1, w2, b2, X = xai_checks.planted_model(rng, m, [0, 5], [2, 3])
+    base = xai_checks.model_output(W1, b1, w2, b2, X)
+    for j in range(m):
+        moved = X.copy()
+        moved[:, j] += 1.0
+        effect = np.max(np.abs(xai_checks.model_output(W1, b1, w2, b2, moved) - base))
+        assert (effect > 1e-3) if j in (0, 5) else (effect < 1e-12), (j, effect)
+    heaviest = set(np.argsort(-np.abs(W1).sum(axis=0))[:2].tolist())
+    assert heaviest & {2, 3}  # reading the weights points at a decoy
+
+
+def test_counterfactual_margin_is_needed():
+    """The boundary projection (Wachter et al.'s closest point) is refused after rounding on some visible case."""
+    refused = 0
+    for w, b, x, mutable in xai_checks._cf_visible_cases():
+        boundary = xai_checks._counterfactual(w, b, x, mutable)
+        refused += not (w @ np.round(boundary, 2) + b > 0)
+    assert refused >= 1
+
+
+def test_manual_question_has_rubric_and_is_released_blank():
+    solution, exercise = load_notebook(SOLUTION), load_notebook(EXERCISE)
+    for q in xai_checks.MANUAL:
+        assert answer_source(exercise, q.grade_id).strip() == "YOUR ANSWER HERE"
+        assert len(answer_source(solution, q.grade_id)) > 400
+        rubric = [c for c in solution["cells"] if c["metadata"].get("mlops_course", {}).get("rubric") == q.grade_id]
+        assert len(rubric) == 1 and "pt" in "".join(rubric[0]["source"])
+        assert not [c for c in exercise["cells"] if c["metadata"].get("mlops_course", {}).get("rubric")]
