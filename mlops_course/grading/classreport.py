@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlops_course.grading.feedback import is_manual
 from mlops_course.grading.html import esc, figure_img, table, write_page
 
 __all__ = ["ClassSummary", "summarise", "read_results", "write_class_report"]
@@ -73,8 +74,7 @@ class ClassSummary:
 def summarise(results: dict[str, dict], top: int = 10) -> ClassSummary:
     """Compute the class report's numbers from ``name -> results.json`` content.
 
-    Manually graded entries (status ``needs_manual_grading`` or "needs manual grading" in their
-    output) are not counted as failures.
+    Manually graded entries (:func:`~mlops_course.grading.feedback.is_manual`) are not counted as failures.
     """
     names = list(results)
     shares, seconds, status = [], [], Counter()
@@ -92,8 +92,7 @@ def summarise(results: dict[str, dict], top: int = 10) -> ClassSummary:
         for test in data.get("tests", []):
             if not isinstance(test, dict):
                 continue
-            manual = "manual" in str(test.get("status", "")) or "needs manual grading" in str(test.get("output", ""))
-            if manual:
+            if is_manual(test):
                 continue
             name_ = str(test.get("name", ""))
             gid = name_.partition(": ")[0]
@@ -109,7 +108,7 @@ def summarise(results: dict[str, dict], top: int = 10) -> ClassSummary:
     for data in results.values():
         totals: dict[str, float] = {}
         for test in data.get("tests", []):
-            if isinstance(test, dict) and "manual" not in str(test.get("status", "")):
+            if isinstance(test, dict) and not is_manual(test):
                 gid = str(test.get("name", "")).partition(": ")[0]
                 totals[gid] = totals.get(gid, 0.0) + float(test.get("max_score", 0) or 0)
         for gid, value in totals.items():
