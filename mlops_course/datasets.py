@@ -33,7 +33,16 @@ Synthetic generators (strength is a parameter; ``strength=0`` means no bias)
 ``make_evaluation_bias``      a benchmark that under-represents group B (``benchmark_minority_fraction``)
 ``make_automation_bias``      people who follow a model's advice with probability ``reliance``
 
-Every real or synthetic loader returns a :class:`FairnessDataset` with ``X`` (features, a pandas
+Classification data (numpy arrays, scikit-learn's bundled copies, offline)
+--------------------------------------------------------------------------
+``load_breast_cancer_split``  569 tumours × 30 features, standardised with the training part
+``load_digits_split``         1,797 8×8 digits, pixels scaled to [0, 1]
+
+Both return an :class:`ArraySplit`; the split convention is a parameter (``"permutation"`` drawn
+from an ``rng``, or scikit-learn's ``"stratified"`` split with a ``seed``), so units 01, 07, 09 and
+10 load each data set through one function and keep their own convention.
+
+Every fairness loader returns a :class:`FairnessDataset` with ``X`` (features, a pandas
 DataFrame without the protected attributes), ``y`` (0/1 numpy array), ``sensitive`` (a DataFrame of
 protected attributes as strings), and, for synthetic data, ``y_true`` (the label an unbiased
 process would have recorded). The groups of the synthetic data are ``"A"`` (majority / reference)
@@ -79,6 +88,10 @@ __all__ = [
     "make_aggregation_bias",
     "make_evaluation_bias",
     "make_automation_bias",
+    "SPLITS",
+    "ArraySplit",
+    "load_breast_cancer_split",
+    "load_digits_split",
 ]
 
 
@@ -899,3 +912,152 @@ def load_german_credit(features: tuple[str, ...] | list[str] = GERMAN_FEATURES,
         licence=_UCI_LICENCE,
         extra={"age_threshold": threshold, "known_issues": "Grömping (2019)"},
     )
+
+
+# --------------------------------------------------------------------------- classification data (arrays)
+
+#: split conventions of :func:`load_breast_cancer_split` and :func:`load_digits_split`
+SPLITS = ("permutation", "stratified")
+
+
+@dataclass(frozen=True)
+class ArraySplit:
+    """Train/test arrays of a classification data set (labels ``0..n_classes-1``).
+
+    Attributes
+    ----------
+    X_train, y_train, X_test, y_test : numpy.ndarray
+        Features (float64) and integer labels of each part.
+    n_classes : int
+        Number of classes of the whole data set.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+
+def _train_test(X: np.ndarray, y: np.ndarray, split: Any, test_fraction: Any, rng: Any, seed: Any
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``(X, y)`` by one of :data:`SPLITS`.
+
+    * ``"permutation"``: ``perm = rng.permutation(n)``; the first ``round(f·n)`` indices are the test
+      set, the rest (in permuted order) the training set. Consumes one permutation from ``rng``.
+    * ``"stratified"``: scikit-learn's ``train_test_split(test_size=f, random_state=seed, stratify=y)``
+      (class shares kept in both parts; the same seed gives the same split in every process).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    test_fraction = check_probability("test_fraction", test_fraction)
+    if split == "permutation":
+        if seed is not None:
+            raise TypeError(f"seed is used only with split='stratified'; split='permutation' takes rng, got seed={seed!r}")
+        rng = check_rng(rng)
+        perm = rng.permutation(len(y))
+        n_test = int(round(test_fraction * len(y)))
+        train, test = perm[n_test:], perm[:n_test]
+        return X[train], y[train], X[test], y[test]
+    if rng is not None:
+        raise TypeError("rng is used only with split='permutation'; split='stratified' takes seed (an int)")
+    from sklearn.model_selection import train_test_split
+
+    seed = check_int("seed", 0 if seed is None else seed, minimum=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=y)
+    return X_tr, y_tr, X_te, y_te
+
+
+def load_breast_cancer_split(*, split: str = "permutation", test_fraction: float = 0.25,
+                             rng: np.random.Generator | None = None, seed: int | None = None,
+                             standardize: bool = True) -> ArraySplit:
+    """scikit-learn's Wisconsin diagnostic breast-cancer data (569 × 30, shipped offline), split.
+
+    Labels: 0 = malignant, 1 = benign (212 / 357). With ``standardize`` every feature is mapped to
+    ``(x − μ) / s`` with the mean ``μ`` and standard deviation ``s`` of the **training** part only
+    (a constant column keeps ``s = 1``), so no test information leaks into the scaling. (That scaling
+    looks at the data and is not itself differentially private.)
+
+    Parameters
+    ----------
+    split : {"permutation", "stratified"}, default "permutation"
+        ``"permutation"``: random permutation from ``rng``, test set first; ``"stratified"``:
+        scikit-learn's stratified ``train_test_split`` with ``random_state=seed``.
+    test_fraction : float, default 0.25
+        Share held out for the test set, in (0, 1).
+    rng : numpy.random.Generator, optional
+        Required by ``split="permutation"`` (one ``permutation`` is drawn from it).
+    seed : int, optional
+        Seed of ``split="stratified"`` (default 0).
+    standardize : bool, default True
+        Standardise with the training statistics.
+
+    Returns
+    -------
+    ArraySplit
+        ``n_classes = 2``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``split``, ``test_fraction`` outside (0, 1), negative ``seed``.
+    TypeError
+        ``rng`` missing for ``"permutation"``, or ``seed`` / ``rng`` given to the other convention.
+
+    Examples
+    --------
+    >>> s = load_breast_cancer_split(rng=np.random.default_rng(0), test_fraction=0.3)
+    >>> s.X_train.shape, s.X_test.shape
+    ((398, 30), (171, 30))
+    >>> s = load_breast_cancer_split(split="stratified", seed=0)
+    >>> s.X_test.shape, round(float(s.X_train.mean()), 12) == 0.0
+    ((143, 30), True)
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    X_tr, y_tr, X_te, y_te = _train_test(data.data, data.target.astype(int), split, test_fraction, rng, seed)
+    if standardize:
+        mu, sd = X_tr.mean(axis=0), X_tr.std(axis=0)
+        sd[sd == 0] = 1.0
+        X_tr, X_te = (X_tr - mu) / sd, (X_te - mu) / sd
+    return ArraySplit(X_tr, y_tr, X_te, y_te, 2)
+
+
+def load_digits_split(*, split: str = "permutation", test_fraction: float = 0.25,
+                      rng: np.random.Generator | None = None, seed: int | None = None) -> ArraySplit:
+    """scikit-learn's 8×8 handwritten digits (1,797 images, 10 classes, offline), pixels ``/16`` in [0, 1].
+
+    Parameters
+    ----------
+    split : {"permutation", "stratified"}, default "permutation"
+        As in :func:`load_breast_cancer_split`.
+    test_fraction : float, default 0.25
+        Share held out for the test set, in (0, 1).
+    rng : numpy.random.Generator, optional
+        Required by ``split="permutation"``.
+    seed : int, optional
+        Seed of ``split="stratified"`` (default 0).
+
+    Returns
+    -------
+    ArraySplit
+        64 features in [0, 1], ``n_classes = 10``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`load_breast_cancer_split`.
+
+    Examples
+    --------
+    >>> s = load_digits_split(split="stratified", seed=0)
+    >>> s.X_train.shape, s.X_test.shape, s.n_classes
+    ((1347, 64), (450, 64), 10)
+    """
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    X, y = data.data.astype(np.float64) / 16.0, data.target.astype(np.int64)
+    X_tr, y_tr, X_te, y_te = _train_test(X, y, split, test_fraction, rng, seed)
+    return ArraySplit(X_tr, y_tr, X_te, y_te, 10)

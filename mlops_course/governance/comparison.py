@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlops_course._validation import check_epsilon, check_int, check_probability
+from mlops_course._validation import check_epsilon, check_int
+from mlops_course.datasets import load_breast_cancer_split
 
 __all__ = ["ComparisonTask", "TechniqueResult", "load_task", "run_central", "run_dp", "run_he", "run_fl",
            "compare_privacy_techniques", "PROTECTION", "slide_table_rows"]
@@ -106,15 +107,9 @@ class TechniqueResult:
 
 def load_task(seed: int = 0, test_fraction: float = 0.25) -> ComparisonTask:
     """Breast-cancer data, stratified split with ``seed``, standardised with training statistics."""
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.model_selection import train_test_split
-
     seed = check_int("seed", seed, minimum=0)
-    test_fraction = check_probability("test_fraction", test_fraction)
-    X, y = load_breast_cancer(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=y)
-    mu, sd = X_tr.mean(axis=0), X_tr.std(axis=0)
-    return ComparisonTask((X_tr - mu) / sd, y_tr.astype(int), (X_te - mu) / sd, y_te.astype(int))
+    data = load_breast_cancer_split(split="stratified", test_fraction=test_fraction, seed=seed)
+    return ComparisonTask(data.X_train, data.y_train, data.X_test, data.y_test)
 
 
 def _accuracy(scores: np.ndarray, y: np.ndarray) -> float:

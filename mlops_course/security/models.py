@@ -14,7 +14,8 @@ Cross-entropy loss of one example with label ``y`` and logits ``z = f(x)``:
 The chain rule through the network gives ``∂L/∂x`` (for logistic regression ``Wᵀ(p - e_y)``).
 This is exactly the gradient FGSM and PGD follow (Goodfellow et al. 2015; Madry et al. 2018).
 
-The data helpers split scikit-learn's bundled data sets (no download):
+The data helpers wrap :mod:`mlops_course.datasets` (scikit-learn's bundled data, no download) with
+the "permutation" split from an ``rng`` and the valid feature range the attacks clip to:
 
 * :func:`digits_split` — 8×8 handwritten digits, 1,797 images, pixels scaled to [0, 1];
 * :func:`breast_cancer_split` — 569 tumours × 30 features, standardised with the training split.
@@ -56,12 +57,6 @@ class Split:
         return int(max(self.y_train.max(), self.y_test.max()) + 1)
 
 
-def _split_indices(n: int, test_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    perm = rng.permutation(n)
-    n_test = int(round(test_fraction * n))
-    return perm[n_test:], perm[:n_test]
-
-
 def digits_split(rng: np.random.Generator, test_fraction: float = 0.3) -> Split:
     """scikit-learn's 8×8 digits (1,797 images, 10 classes), pixels scaled from 0..16 to [0, 1].
 
@@ -83,14 +78,10 @@ def digits_split(rng: np.random.Generator, test_fraction: float = 0.3) -> Split:
     >>> s.X_train.shape, s.X_test.shape, s.n_classes
     ((1258, 64), (539, 64), 10)
     """
-    from sklearn.datasets import load_digits
+    from mlops_course.datasets import load_digits_split  # here: datasets imports pandas, this module does not
 
-    rng = check_rng(rng)
-    test_fraction = check_probability("test_fraction", test_fraction)
-    data = load_digits()
-    X, y = data.data / 16.0, data.target.astype(int)
-    train, test = _split_indices(len(y), test_fraction, rng)
-    return Split(X[train], y[train], X[test], y[test], 0.0, 1.0)
+    s = load_digits_split(split="permutation", test_fraction=test_fraction, rng=check_rng(rng))
+    return Split(s.X_train, s.y_train, s.X_test, s.y_test, 0.0, 1.0)
 
 
 def breast_cancer_split(rng: np.random.Generator, test_fraction: float = 0.3) -> Split:
@@ -114,17 +105,10 @@ def breast_cancer_split(rng: np.random.Generator, test_fraction: float = 0.3) ->
     >>> s.X_train.shape, s.n_classes
     ((398, 30), 2)
     """
-    from sklearn.datasets import load_breast_cancer
+    from mlops_course.datasets import load_breast_cancer_split  # (pandas, see digits_split)
 
-    rng = check_rng(rng)
-    test_fraction = check_probability("test_fraction", test_fraction)
-    data = load_breast_cancer()
-    X, y = data.data, data.target.astype(int)
-    train, test = _split_indices(len(y), test_fraction, rng)
-    mu, sd = X[train].mean(axis=0), X[train].std(axis=0)
-    sd[sd == 0] = 1.0
-    Xs = (X - mu) / sd
-    return Split(Xs[train], y[train], Xs[test], y[test])
+    s = load_breast_cancer_split(split="permutation", test_fraction=test_fraction, rng=check_rng(rng))
+    return Split(s.X_train, s.y_train, s.X_test, s.y_test)
 
 
 # --------------------------------------------------------------------------- forward / backward

@@ -489,9 +489,11 @@ def breast_cancer_tradeoff(
 ) -> dict[str, np.ndarray | float]:
     """:func:`accuracy_epsilon_tradeoff` on scikit-learn's breast-cancer data (569 × 30, offline).
 
-    The data are split at random (``test_fraction`` held out) and standardised with the training
-    split's mean and standard deviation. Caveat for the lecture: that scaling looks at the data
-    and is not itself DP; a real deployment would use public bounds or spend budget on it.
+    The data come from :func:`mlops_course.datasets.load_breast_cancer_split` (``"permutation"``
+    split drawn from ``rng``, ``test_fraction`` held out, standardised with the training part's mean
+    and standard deviation); the same ``rng`` then drives the training. Caveat for the lecture: that
+    scaling looks at the data and is not itself DP; a real deployment would use public bounds or spend
+    budget on it.
 
     Parameters
     ----------
@@ -510,18 +512,10 @@ def breast_cancer_tradeoff(
     dict
         As :func:`accuracy_epsilon_tradeoff`.
     """
-    from sklearn.datasets import load_breast_cancer
+    from mlops_course.datasets import load_breast_cancer_split  # here: datasets imports pandas, dp does not
 
     rng = check_rng(rng)
-    test_fraction = check_probability("test_fraction", test_fraction)
-    data = load_breast_cancer()
-    X, y = data.data, data.target.astype(int)
-    perm = rng.permutation(len(y))
-    n_test = int(round(test_fraction * len(y)))
-    test, train = perm[:n_test], perm[n_test:]
-    mu, sd = X[train].mean(axis=0), X[train].std(axis=0)
-    sd[sd == 0] = 1.0
-    Xs = (X - mu) / sd
+    data = load_breast_cancer_split(split="permutation", test_fraction=test_fraction, rng=rng)
     return accuracy_epsilon_tradeoff(
-        Xs[train], y[train], Xs[test], y[test], epsilons, delta, rng=rng, repeats=repeats, **train_kwargs
+        data.X_train, data.y_train, data.X_test, data.y_test, epsilons, delta, rng=rng, repeats=repeats, **train_kwargs
     )

@@ -37,7 +37,6 @@ from mlops_course._validation import (
     check_int,
     check_nonnegative,
     check_positive,
-    check_probability,
 )
 
 __all__ = [
@@ -150,16 +149,11 @@ def load_digits_task(seed: int = 0, test_fraction: float = 0.25) -> TaskData:
     >>> data.X_train.shape, data.n_classes
     ((1347, 64), 10)
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+    from mlops_course.datasets import load_digits_split  # here: datasets imports pandas, fl does not
 
     seed = check_int("seed", seed, minimum=0)
-    test_fraction = check_probability("test_fraction", test_fraction)
-    digits = load_digits()
-    X = digits.data.astype(np.float64) / 16.0
-    y = digits.target.astype(np.int64)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_fraction, random_state=seed, stratify=y)
-    return TaskData(X_tr, y_tr, X_te, y_te, 10)
+    data = load_digits_split(split="stratified", test_fraction=test_fraction, seed=seed)
+    return TaskData(data.X_train, data.y_train, data.X_test, data.y_test, data.n_classes)
 
 
 def init_params(n_features: int, n_classes: int, rng: np.random.Generator,
