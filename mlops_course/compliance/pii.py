@@ -54,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_int, check_rng
+from mlops_course._validation import check_choice, check_int, check_rng
 from mlops_course.compliance.synthetic import FIRST_NAMES, LAST_NAMES
 
 __all__ = ["KINDS", "Match", "luhn_valid", "card_brand", "valid_ssn", "valid_nino", "find_pii", "redact", "scan_table",
@@ -493,8 +493,7 @@ def mask(value: str, kind: str) -> str:
     ('****-****-****-1111', 'a****@example.org')
     """
     value = _check_text("value", value)
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    check_choice("kind", kind, KINDS)
 
     def keep_last_digits(s: str, keep: int) -> str:
         total = sum(c.isdigit() for c in s)

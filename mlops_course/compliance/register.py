@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mlops_course._validation import check_choice
+
 __all__ = ["LAWFUL_BASES", "Purpose", "ConsentEvent", "PurposeError", "ConsentRegister"]
 
 #: GDPR Art. 6(1)(a)–(f)
@@ -67,8 +69,7 @@ class Purpose:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name or self.name == SALE:
             raise ValueError(f"name must be a non-empty str, got {self.name!r}")
-        if self.lawful_basis not in LAWFUL_BASES:
-            raise ValueError(f"lawful_basis must be one of {LAWFUL_BASES} (GDPR Art. 6(1)), got {self.lawful_basis!r}")
+        check_choice("lawful_basis", self.lawful_basis, LAWFUL_BASES, note=" (GDPR Art. 6(1))")
         if isinstance(self.columns, str) or not self.columns or not all(isinstance(c, str) for c in self.columns):
             raise ValueError(f"columns must be a non-empty tuple of column names, got {self.columns!r}")
         object.__setattr__(self, "columns", tuple(self.columns))

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops_course._validation import check_int
+from mlops_course._validation import check_choice, check_int
 from mlops_course.fairness._inputs import check_binary, check_groups, check_scores, check_weights
 
 __all__ = [
@@ -97,9 +97,7 @@ RATES: dict[str, str] = {
 
 
 def _check_metric(metric: Any) -> str:
-    if not isinstance(metric, str) or metric not in RATES:
-        raise ValueError(f"metric must be one of {sorted(RATES)}, got {metric!r}")
-    return metric
+    return check_choice("metric", metric, sorted(RATES))
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -233,9 +231,7 @@ def _values_and_overall(metric, y_true, y_pred, sensitive_features, sample_weigh
 
 
 def _check_method(method: Any) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    return method
+    return check_choice("method", method, _METHODS)
 
 
 def _diff(values: np.ndarray, overall: float, method: str) -> float:
@@ -429,8 +425,7 @@ def false_negative_rate_difference(y_true: Any, y_pred: Any, *, sensitive_featur
 # --------------------------------------------------------------------------- AIF360-style (signed)
 def _two_groups(y_true, y_pred, sensitive_features, privileged, unprivileged):
     yt, yp, groups, _ = _prepare(y_true, y_pred, sensitive_features, None)
-    if privileged not in groups.labels:
-        raise ValueError(f"privileged must be one of the groups {groups.labels}, got {privileged!r}")
+    check_choice("privileged", privileged, groups.labels, note=" (the groups in sensitive_features)")
     priv = groups.codes == groups.labels.index(privileged)
     if unprivileged is None:
         unpriv = ~priv

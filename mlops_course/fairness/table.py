@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops_course._validation import check_int, check_probability, check_rng
+from mlops_course._validation import check_choice, check_int, check_probability, check_rng
 from mlops_course.fairness._inputs import check_binary, check_groups
 from mlops_course.fairness.metrics import RATES, _rate
 
@@ -276,8 +276,8 @@ def group_table(y_true: Any, y_pred: Any, *, sensitive_features: Any,
     confidence = check_probability("confidence", confidence)
     if interval is None:
         interval = "wilson" if n_boot > 0 else None
-    elif interval not in INTERVALS:
-        raise ValueError(f"interval must be one of {INTERVALS} or None, got {interval!r}")
+    else:
+        check_choice("interval", interval, INTERVALS, note=" or None")
     if interval == "bootstrap":
         if n_boot == 0:
             raise ValueError("n_boot must be > 0 for interval='bootstrap'")
@@ -286,8 +286,7 @@ def group_table(y_true: Any, y_pred: Any, *, sensitive_features: Any,
         rng = check_rng(rng)
     ref_index = None
     if reference is not None:
-        if reference not in groups.labels:
-            raise ValueError(f"reference must be one of the groups {list(groups.labels)}, got {reference!r}")
+        check_choice("reference", reference, list(groups.labels), note=" (the groups in sensitive_features)")
         ref_index = list(groups.labels).index(reference)
     lo_q, hi_q = 100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2
     one_interval = {"wilson": wilson_interval, "clopper-pearson": clopper_pearson_interval}.get(interval or "")

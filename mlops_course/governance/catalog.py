@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from mlops_course._validation import check_int
+from mlops_course._validation import check_choice, check_int
 
 __all__ = [
     "CLASSIFICATIONS", "SPECIAL_CATEGORY_TERMS", "IDENTIFIER_TERMS", "level", "check_classification",
@@ -64,9 +64,7 @@ IDENTIFIER_TERMS: tuple[str, ...] = (
 
 def check_classification(value: Any, name: str = "classification") -> str:
     """Return ``value`` if it is one of :data:`CLASSIFICATIONS`, else raise ``ValueError``."""
-    if not isinstance(value, str) or value not in CLASSIFICATIONS:
-        raise ValueError(f"{name} must be one of {CLASSIFICATIONS}, got {value!r}")
-    return value
+    return check_choice(name, value, CLASSIFICATIONS)
 
 
 def level(classification: str) -> int:

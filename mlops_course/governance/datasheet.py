@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_course._validation import check_choice
 from mlops_course.governance.catalog import CatalogEntry
 from mlops_course.governance.modelcard import markdown_table
 from mlops_course.governance.quality import as_frame
@@ -96,8 +97,7 @@ class Datasheet:
 
     def answer(self, section: str, question: str, text: str) -> None:
         """Record an answer (``section`` must be one of :data:`SECTIONS`)."""
-        if section not in SECTIONS:
-            raise ValueError(f"section must be one of {SECTIONS}, got {section!r}")
+        check_choice("section", section, SECTIONS)
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"the answer to {question!r} must be a non-empty str")
         self.answers.setdefault(section, {})[question] = text

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_course._validation import check_choice
+
 __all__ = ["KINDS", "ErasureImpact", "LineageGraph", "erasure_touches"]
 
 KINDS: tuple[str, ...] = ("source", "dataset", "model", "report")
@@ -84,8 +86,7 @@ class LineageGraph:
             raise ValueError(f"name must be a non-empty str, got {name!r}")
         if name in self._kinds:
             raise ValueError(f"a node called {name!r} already exists")
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        check_choice("kind", kind, KINDS)
         parents = (parents,) if isinstance(parents, str) else tuple(parents)
         unknown = [p for p in parents if p not in self._kinds]
         if unknown:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlops_course._validation import check_int, check_nonnegative
+from mlops_course._validation import check_choice, check_int, check_nonnegative
 
 __all__ = ["GDPRTier", "GDPR_TIERS", "CCPA_AMOUNTS", "gdpr_max_fine", "gdpr_crossover_turnover",
            "ccpa_max_penalty", "penalty_rows"]
@@ -71,8 +71,7 @@ CCPA_AMOUNTS: dict[str, tuple[float, float]] = {
 
 
 def _tier(tier: str) -> GDPRTier:
-    if tier not in GDPR_TIERS:
-        raise ValueError(f"tier must be one of {list(GDPR_TIERS)}, got {tier!r}")
+    check_choice("tier", tier, GDPR_TIERS)
     return GDPR_TIERS[tier]
 
 
@@ -127,8 +126,7 @@ def ccpa_max_penalty(violations: int, intentional_or_minor: int = 0, version: st
     >>> ccpa_max_penalty(0, 10)
     79880.0
     """
-    if version not in CCPA_AMOUNTS:
-        raise ValueError(f"version must be one of {list(CCPA_AMOUNTS)}, got {version!r}")
+    check_choice("version", version, CCPA_AMOUNTS)
     n = check_int("violations", violations, minimum=0)
     m = check_int("intentional_or_minor", intentional_or_minor, minimum=0)
     a, b = CCPA_AMOUNTS[version]

@@ -31,7 +31,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlops_course._validation import check_finite_array, check_int, check_nonnegative, check_positive
+from mlops_course._validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+)
 
 __all__ = [
     "ColumnSpec", "CheckResult", "QualityReport", "as_frame", "check_schema", "check_missing", "check_ranges",
@@ -66,8 +72,7 @@ class ColumnSpec:
     max_missing: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        check_choice("kind", self.kind, KINDS)
         if self.lower is not None and self.upper is not None and not self.lower <= self.upper:
             raise ValueError(f"lower must be <= upper, got {self.lower!r} > {self.upper!r}")
         if not 0.0 <= check_nonnegative("max_missing", self.max_missing) <= 1.0:

@@ -24,6 +24,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mlops_course._validation import check_choice
+
 __all__ = ["FRAMEWORKS", "StandardItem", "STANDARDS", "items", "units_for", "uncovered", "coverage_matrix",
            "EU_AI_ACT_TIERS", "EU_AI_ACT_EXAMPLES", "eu_ai_act_tier"]
 
@@ -185,8 +187,8 @@ STANDARDS: tuple[StandardItem, ...] = _build()
 
 
 def _check_framework(framework: str | None) -> None:
-    if framework is not None and framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {list(FRAMEWORKS)}, got {framework!r}")
+    if framework is not None:
+        check_choice("framework", framework, FRAMEWORKS, note=" or None")
 
 
 def items(framework: str | None = None, unit: int | None = None) -> list[StandardItem]:

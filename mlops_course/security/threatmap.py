@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlops_course._validation import check_choice
+
 __all__ = ["Threat", "THREATS", "FRAMEWORKS", "threat_table", "threats_in"]
 
 FRAMEWORKS = ("owasp_ml", "owasp_llm", "atlas", "nist")
@@ -103,8 +105,7 @@ def threats_in(framework: str, identifier: str) -> list[str]:
     ValueError
         If ``framework`` is not one of :data:`FRAMEWORKS`.
     """
-    if framework not in FRAMEWORKS:
-        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    check_choice("framework", framework, FRAMEWORKS)
     return [t.name for t in THREATS if identifier in getattr(t, framework)]
 
 

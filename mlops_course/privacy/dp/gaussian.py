@@ -28,6 +28,7 @@ from scipy.optimize import brentq
 from scipy.special import log_ndtr
 
 from mlops_course._validation import (
+    check_choice,
     check_delta,
     check_epsilon,
     check_nonnegative,
@@ -276,8 +277,7 @@ def gaussian_mechanism(
     (3,)
     """
     arr = check_data("value", value)
-    if calibration not in _CALIBRATIONS:
-        raise ValueError(f"calibration must be one of {_CALIBRATIONS}, got {calibration!r}")
+    check_choice("calibration", calibration, _CALIBRATIONS)
     if calibration == "analytic":
         sigma = gaussian_sigma_analytic(sensitivity, epsilon, delta)
     else:

@@ -31,6 +31,7 @@ import numpy as np
 
 from mlops_course._validation import (
     check_bounds,
+    check_choice,
     check_epsilon,
     check_int,
     check_probability,
@@ -58,9 +59,7 @@ _RELATIONS = ("add_remove", "replace")
 
 
 def _check_relation(relation: str) -> str:
-    if relation not in _RELATIONS:
-        raise ValueError(f"relation must be one of {_RELATIONS}, got {relation!r}")
-    return relation
+    return check_choice("relation", relation, _RELATIONS)
 
 
 def clip(x: Any, lower: float, upper: float) -> np.ndarray:

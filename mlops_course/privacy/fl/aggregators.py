@@ -36,7 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_finite_array, check_int, check_positive, check_probability
+from mlops_course._validation import (
+    check_choice,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_probability,
+)
 
 __all__ = ["fedavg", "coordinate_median", "trimmed_mean", "krum_scores", "krum", "multi_krum",
            "norm_clipped_mean", "clip_by_norm", "get_aggregator", "AGGREGATORS", "check_updates"]
@@ -209,6 +215,5 @@ AGGREGATORS: dict[str, Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarr
 
 def get_aggregator(name: str, **options: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """An aggregator ``agg(updates, weights) -> vector`` by name (see :data:`AGGREGATORS`)."""
-    if name not in AGGREGATORS:
-        raise ValueError(f"aggregator must be one of {sorted(AGGREGATORS)}, got {name!r}")
+    check_choice("aggregator", name, sorted(AGGREGATORS))
     return AGGREGATORS[name](**options)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlops_course._validation import (
+    check_choice,
     check_finite_array,
     check_int,
     check_positive,
@@ -168,6 +169,5 @@ def untargeted_attack(name: str, strength: float) -> Attack:
     >>> untargeted_attack("sign_flip", 5.0)
     SignFlip(boost=5.0)
     """
-    if name not in UNTARGETED_ATTACKS:
-        raise ValueError(f"attack must be one of {sorted(UNTARGETED_ATTACKS)}, got {name!r}")
+    check_choice("attack", name, sorted(UNTARGETED_ATTACKS))
     return UNTARGETED_ATTACKS[name](check_positive("strength", strength))

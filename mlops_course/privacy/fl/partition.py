@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_finite_array, check_int, check_positive, check_rng
+from mlops_course._validation import check_choice, check_finite_array, check_int, check_positive, check_rng
 
 __all__ = ["iid_partition", "dirichlet_partition", "shard_partition", "partition", "label_counts",
            "SCHEMES"]
@@ -150,13 +150,12 @@ def partition(labels: Any, n_clients: int, scheme: str, rng: np.random.Generator
     ----------
     scheme : {"iid", "dirichlet", "shards"}
     """
+    check_choice("scheme", scheme, SCHEMES)
     if scheme == "iid":
         return iid_partition(len(_check_labels(labels)), n_clients, rng)
     if scheme == "dirichlet":
         return dirichlet_partition(labels, n_clients, alpha, rng)
-    if scheme == "shards":
-        return shard_partition(labels, n_clients, shards_per_client, rng)
-    raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    return shard_partition(labels, n_clients, shards_per_client, rng)
 
 
 def label_counts(labels: Any, parts: list[np.ndarray], n_classes: int | None = None) -> np.ndarray:

@@ -39,7 +39,7 @@ from typing import Any
 
 import tenseal as ts
 
-from mlops_course._validation import check_int
+from mlops_course._validation import check_choice, check_int
 
 __all__ = [
     "HE_STANDARD_128",
@@ -82,9 +82,7 @@ class InsecureParametersWarning(UserWarning):
 
 def _check_degree(poly_degree: Any) -> int:
     n = check_int("poly_degree", poly_degree)
-    if n not in HE_STANDARD_128:
-        raise ValueError(f"poly_degree must be one of {sorted(HE_STANDARD_128)}, got {n}")
-    return n
+    return check_choice("poly_degree", n, sorted(HE_STANDARD_128))
 
 
 def _check_bits(coeff_mod_bit_sizes: Any) -> list[int]:

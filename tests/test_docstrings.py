@@ -1,0 +1,158 @@
+"""Every public callable with >= 2 parameters has numpydoc Parameters (and Returns) sections.
+
+Public callable: a function or class named in its module's ``__all__`` and defined in that module.
+A class may put its ``Parameters`` section in the class docstring or in ``__init__``'s.
+Checked per module:
+
+- a ``Parameters`` section (header underlined with dashes) that names every parameter
+  (``self``/``cls`` excepted);
+- for functions annotated to return something other than ``None``: a ``Returns`` (or ``Yields``)
+  section.
+
+``NOT_YET`` lists the modules still missing sections, so the gap is visible and not skipped
+silently; ``test_not_yet_is_current`` fails once a listed module is complete (then remove it).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+
+import pytest
+
+import mlops_course
+
+# Modules whose public callables do not all have their sections yet (issue 16, item 3).
+NOT_YET: frozenset[str] = frozenset({
+    # grading: owned by the grading helpers, still being changed
+    "mlops_course.grading.batch", "mlops_course.grading.checks", "mlops_course.grading.checks.compliance",
+    "mlops_course.grading.checks.explain", "mlops_course.grading.checks.fairness",
+    "mlops_course.grading.checks.governance",
+    "mlops_course.grading.checks.fl", "mlops_course.grading.checks.he", "mlops_course.grading.checks.safeguards",
+    "mlops_course.grading.classreport", "mlops_course.grading.harness", "mlops_course.grading.html",
+    "mlops_course.grading.notebook", "mlops_course.grading.release", "mlops_course.grading.report",
+    "mlops_course.grading.requirements", "mlops_course.grading.rubric", "mlops_course.grading.similarity",
+    "mlops_course.grading.worker",
+    # being refactored by another helper (one home per idea, issue 16 item 1)
+    "mlops_course.datasets", "mlops_course.security.models", "mlops_course.governance.comparison",
+    "mlops_course.compliance.unlearning", "mlops_course.privacy.dp.dpsgd",
+    "mlops_course.privacy.fl.flower_apps", "mlops_course.privacy.fl.flower_settings",
+    "mlops_course.privacy.fl.flower_sim",
+    # top-level modules owned by other helpers
+    "mlops_course.notebooks", "mlops_course.units", "mlops_course.viz",
+    # the docs helper's own modules, not finished yet
+    "mlops_course.compliance.auditlog", "mlops_course.compliance.kanonymity", "mlops_course.compliance.linkage",
+    "mlops_course.compliance.pii", "mlops_course.compliance.plots", "mlops_course.compliance.records",
+    "mlops_course.compliance.register",
+    "mlops_course.explain._checks", "mlops_course.explain.counterfactual", "mlops_course.explain.kernelshap",
+    "mlops_course.explain.lime", "mlops_course.explain.pdp", "mlops_course.explain.permutation",
+    "mlops_course.explain.shapley", "mlops_course.explain.surrogate", "mlops_course.explain.transparent",
+    "mlops_course.fairness._inputs", "mlops_course.fairness.impossibility", "mlops_course.fairness.metrics",
+    "mlops_course.fairness.plots", "mlops_course.fairness.reweighing", "mlops_course.fairness.simpson",
+    "mlops_course.fairness.thresholds",
+    "mlops_course.governance.catalog", "mlops_course.governance.datasheet", "mlops_course.governance.lineage",
+    "mlops_course.governance.modelcard", "mlops_course.governance.penalties", "mlops_course.governance.pia",
+    "mlops_course.governance.pipeline", "mlops_course.governance.quality", "mlops_course.governance.standards",
+    "mlops_course.privacy.dp.accountant",
+    "mlops_course.privacy.fl.aggregators", "mlops_course.privacy.fl.attacks", "mlops_course.privacy.fl.dpfedavg",
+    "mlops_course.privacy.fl.engine", "mlops_course.privacy.fl.inversion", "mlops_course.privacy.fl.partition",
+    "mlops_course.privacy.fl.secagg", "mlops_course.privacy.fl.task",
+    "mlops_course.privacy.he.batched_paillier", "mlops_course.privacy.he.ckks", "mlops_course.privacy.he.failures",
+    "mlops_course.privacy.he.integrity", "mlops_course.privacy.he.paillier", "mlops_course.privacy.he.params",
+    "mlops_course.privacy.he.textbook",
+    "mlops_course.security.access", "mlops_course.security.crypto", "mlops_course.security.exhaustion",
+    "mlops_course.security.extraction", "mlops_course.security.inversion", "mlops_course.security.membership",
+    "mlops_course.security.monitoring", "mlops_course.security.poisoning",
+    "mlops_course.security.prompt_injection", "mlops_course.security.signing",
+    "mlops_course.security.threatmap", "mlops_course.security.watermark",
+})
+
+
+def _modules() -> list[str]:
+    names = [mlops_course.__name__]
+    for info in pkgutil.walk_packages(mlops_course.__path__, mlops_course.__name__ + "."):
+        # ``app`` packages are Flower app bundles loaded by flwr, not part of the library API
+        if ".app." in info.name or info.name.endswith(".app"):
+            continue
+        names.append(info.name)
+    return sorted(names)
+
+
+MODULES = _modules()
+
+
+def _section(doc: str, title: str) -> str | None:
+    """Body of the numpydoc section ``title`` (header line + dashes), or None if absent."""
+    match = re.search(rf"^{title}\n-{{3,}}\n(.*?)(?=^\S[^\n]*\n-{{3,}}\n|\Z)", doc, re.M | re.S)
+    return None if match is None else match.group(1)
+
+
+def problems(module_name: str) -> list[str]:
+    """What each public callable of ``module_name`` (with >= 2 parameters) lacks, one line each."""
+    module = importlib.import_module(module_name)
+    out = []
+    for attr in getattr(module, "__all__", []):
+        obj = getattr(module, attr, None)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != module_name:
+            continue
+        try:
+            sig = inspect.signature(obj)
+        except (TypeError, ValueError):  # builtin-backed classes without a signature
+            continue
+        params = [p for p in sig.parameters.values() if p.name not in ("self", "cls")]
+        if len(params) < 2:
+            continue
+        doc = inspect.getdoc(obj) or ""
+        if inspect.isclass(obj) and _section(doc, "Parameters") is None:
+            doc += "\n" + (inspect.getdoc(obj.__init__) or "")
+        body = _section(doc, "Parameters")
+        if body is None:
+            out.append(f"{attr}: no Parameters section")
+        else:
+            unnamed = [p.name for p in params
+                       if not re.search(rf"(^|[\s,*]){re.escape(p.name)}\b", body, re.M)]
+            if unnamed:
+                out.append(f"{attr}: Parameters does not name {unnamed}")
+        returns = sig.return_annotation
+        if (inspect.isfunction(obj) and returns not in (None, "None", inspect.Signature.empty)
+                and _section(doc, "Returns") is None and _section(doc, "Yields") is None):
+            out.append(f"{attr}: no Returns section (returns {returns})")
+    return out
+
+
+def test_the_walk_finds_the_package():
+    # guards against a walk that silently finds nothing (and so checks nothing)
+    assert len(MODULES) > 80
+    assert {"mlops_course.privacy.dp.laplace", "mlops_course.fairness.metrics",
+            "mlops_course.security.signing"} <= set(MODULES)
+
+
+def test_section_parser():
+    doc = "Summary.\n\nParameters\n----------\nx : int\n    The x.\n\nReturns\n-------\nint\n"
+    assert _section(doc, "Parameters").startswith("x : int")
+    assert _section(doc, "Returns").strip() == "int"
+    assert _section("Parameters: x and y", "Parameters") is None
+
+
+def test_problems_detects_a_missing_section(tmp_path, monkeypatch):
+    (tmp_path / "h9_probe_mod.py").write_text(
+        'from __future__ import annotations\n__all__ = ["f", "g"]\n'
+        'def f(a, b) -> int:\n    """Sum."""\n    return a + b\n'
+        'def g(a, b) -> int:\n    """Sum.\n\n    Parameters\n    ----------\n    a, b : int\n'
+        '        Terms.\n\n    Returns\n    -------\n    int\n    """\n    return a + b\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert problems("h9_probe_mod") == ["f: no Parameters section", "f: no Returns section (returns int)"]
+
+
+@pytest.mark.parametrize("module_name", [m for m in MODULES if m not in NOT_YET])
+def test_public_callables_have_numpydoc_sections(module_name):
+    assert problems(module_name) == []
+
+
+def test_not_yet_is_current():
+    """NOT_YET names only existing modules that still have gaps: shrink it as modules are finished."""
+    unknown = sorted(NOT_YET - set(MODULES))
+    finished = sorted(m for m in NOT_YET & set(MODULES) if not problems(m))
+    assert (unknown, finished) == ([], []), "remove these from NOT_YET"
