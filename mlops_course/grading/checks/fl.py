@@ -175,8 +175,11 @@ def median_matches(remote: Remote) -> tuple[bool, str]:
     for n, d in ((5, 4), (6, 3), (1, 2)):
         updates = rng.normal(size=(n, d)).round(3)
         got = as_array(remote.call("median_aggregate", [u for u in updates]), (d,), "median_aggregate(...)")
-        if not _close(got, np.median(updates, axis=0)):
-            return False, f"for {n} clients the result is not the coordinate-wise median (n even: mean of the middle two)"
+        want = np.median(updates, axis=0)
+        if not _close(got, want):
+            return False, (f"{n} clients, first coordinate values {sorted(updates[:, 0].tolist())}: the median of that "
+                           f"coordinate is {want[0]:.4g}{' (n even: the mean of the two middle values)' if n % 2 == 0 else ''}, "
+                           f"got {got[0]:.4g}")
     return True, "coordinate-wise median, also for an even number of clients"
 
 
@@ -228,15 +231,20 @@ def masks_cancel(remote: Remote) -> tuple[bool, str]:
     for seed, n, dim in ((90_401, 3, 4), (90_402, 6, 9)):
         got = _masks(remote, _seeds(seed, n), dim).astype(np.uint64)
         if np.any(got.sum(axis=0) % MODULUS):
-            return False, f"the {n} masks do not sum to 0 modulo 2**32"
+            return False, (f"{n} clients, dim {dim}: the masks' column sums modulo 2**32 are "
+                           f"{(got.sum(axis=0) % MODULUS)[:3].tolist()}..., they must all be 0 so the server recovers the sum")
     return True, "the masks of all clients sum to 0 modulo 2**32"
 
 
 def masks_definition(remote: Remote) -> tuple[bool, str]:
     seeds = _seeds(90_403, 4)
     got = _masks(remote, seeds, 5).astype(np.uint64)
-    if not np.array_equal(got, reference_masks(seeds, 5)):
-        return False, "m_u must be Σ_{v>u} PRG(s_uv) − Σ_{v<u} PRG(s_uv) mod 2**32 with the task's PRG"
+    want = reference_masks(seeds, 5)
+    if not np.array_equal(got, want):
+        rows = [u for u in range(4) if not np.array_equal(got[u], want[u])]
+        return False, (f"4 clients, dim 5: the masks of clients {rows} differ from m_u = Σ_v>u PRG(s_uv) − Σ_v<u PRG(s_uv) "
+                       f"mod 2**32 (client {rows[0]}: expected {want[rows[0], :2].tolist()}..., got "
+                       f"{got[rows[0], :2].astype(np.int64).tolist()}...)")
     return True, "each mask follows the definition (the server cannot remove it from one update)"
 
 
