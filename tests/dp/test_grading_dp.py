@@ -258,3 +258,68 @@ def test_audit_bound_margins_and_false_fail_budget():
     assert (ratios.mean() - dp_checks.AUDIT_POWER) / ratios.std(ddof=1) > 6  # > 6 sd above the threshold
     total = dp_checks.N_STATISTICAL_TESTS * dp_checks.ALPHA_PER_TEST + dp_checks.ALPHA_AUDIT
     assert total <= dp_checks.ALPHA_TOTAL * (1 + 1e-12) and dp_checks.ALPHA_TOTAL == 1e-6
+
+
+# ----------------------------------------------------------------------------- secret hidden inputs (units 07-09)
+class RecordingRemote(LocalRemote):
+    """A LocalRemote that records every argument a property sends to the student's code."""
+
+    def __init__(self, objects: dict) -> None:
+        super().__init__(objects)
+        self.log: list[str] = []
+
+    def _record(self, *parts) -> None:
+        from mlops_course.grading.checks import encode_args
+
+        self.log.append(repr(encode_args(list(parts))))
+
+    def call(self, name, *args, **kwargs):
+        self._record(name, args, kwargs)
+        return super().call(name, *args, **kwargs)
+
+    def repeat(self, n, name, *args, **kwargs):
+        self._record(n, name, args, kwargs)
+        return super().repeat(n, name, *args, **kwargs)
+
+    def new(self, name, *args, **kwargs):
+        self._record(name, args, kwargs)
+        return super().new(name, *args, **kwargs)
+
+    def method(self, handle, method, *args, **kwargs):
+        self._record(handle, method, args, kwargs)
+        return super().method(handle, method, *args, **kwargs)
+
+
+def all_solution_objects(unit: str) -> dict:
+    """Every answer cell of a unit's solution executed after its imports cell (the names the checks call)."""
+    from mlops_course.grading.checks import load_checks
+
+    nb = load_notebook(REPO_ROOT / "solutions" / f"{unit}.ipynb")
+    namespace: dict = {}
+    imports = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id", "").endswith("-imports"))
+    exec("".join(imports["source"]), namespace)  # noqa: S102 - our own solution notebook
+    checks = load_checks(unit)
+    for check in checks:
+        exec(answer_source(nb, check.grade_id), namespace)  # noqa: S102
+    return {c.name: namespace[c.name] for c in checks}
+
+
+@pytest.mark.parametrize("unit", ["07_differential_privacy", "08_homomorphic_encryption", "09_federated_learning"])
+def test_every_hidden_property_draws_its_inputs_from_the_course_key(monkeypatch, unit):
+    # a replay table recorded under the public development key must not match the inputs under a course key:
+    # every hidden property sends different arguments under two keys, and the solution passes under both
+    from mlops_course.grading.checks import load_checks
+
+    objects = all_solution_objects(unit)
+    hidden = [(c, p) for c in load_checks(unit) for p in c.properties if not p.visible]
+    assert hidden
+    logs = {}
+    for key in ("course key one", "course key two"):
+        monkeypatch.setenv(GRADING_KEY_ENV, key)
+        for check, prop in hidden:
+            remote = RecordingRemote({check.name: objects[check.name]})
+            passed, message, _ = run_property(prop, remote, check.name)
+            assert passed, (key, check.grade_id, prop.name, message)
+            logs.setdefault((check.grade_id, prop.name), []).append(remote.log)
+    same = [k for k, (a, b) in logs.items() if a == b]
+    assert not same, same
