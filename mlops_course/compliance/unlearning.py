@@ -18,8 +18,9 @@ data. Retraining from scratch achieves this by definition; SISA does it for a fr
 To erase a point in shard ``s``, slice ``r``: reload shard ``s``'s checkpoint after slice ``r - 1``
 and retrain slices ``r..R`` without the point; other shards are untouched.
 
-The trainer here is deterministic (full-batch gradient descent from zero, sums in a fixed order,
-no BLAS), and shard/slice membership is a function of the record's id (SHA-256), so removing one
+The trainer (:func:`mlops_course.logistic.train_logreg`, re-exported here with
+:func:`~mlops_course.logistic.predict_proba`) is deterministic (full-batch gradient descent from
+zero, sums in a fixed order, no BLAS), and shard/slice membership is a function of the record's id (SHA-256), so removing one
 record never moves another. Hence the unlearned ensemble equals the ensemble trained without the
 record **bit for bit**, which :func:`verify_exact_unlearning` checks with ``np.array_equal``.
 
@@ -38,90 +39,13 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_finite_array, check_int, check_positive
+from mlops_course._validation import check_int, check_positive
+from mlops_course.logistic import check_xy as _check_xy
+from mlops_course.logistic import gradient_descent as _descend
+from mlops_course.logistic import predict_proba, train_logreg
 
 __all__ = ["train_logreg", "predict_proba", "training_cost", "retrain_without", "SISA", "UnlearningReport",
            "verify_exact_unlearning"]
-
-
-def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = check_finite_array("X", X, ndim=2)
-    y = check_finite_array("y", y, ndim=1)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same number of rows, got {X.shape[0]} and {y.shape[0]}")
-    if not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must hold only 0/1 labels")
-    return np.ascontiguousarray(X), np.ascontiguousarray(y)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _descend(X: np.ndarray, y: np.ndarray, w: np.ndarray, epochs: int, lr: float, l2: float) -> np.ndarray:
-    """Full-batch gradient descent on the L2-regularised logistic loss (deterministic order)."""
-    n = X.shape[0]
-    w = w.copy()
-    for _ in range(epochs):
-        r = _sigmoid((X * w[:-1]).sum(axis=1) + w[-1]) - y
-        grad = np.append((X * r[:, None]).sum(axis=0) / n + l2 * w[:-1], r.sum() / n)
-        w = w - lr * grad
-    return w
-
-
-def train_logreg(X: Any, y: Any, *, epochs: int = 200, lr: float = 0.5, l2: float = 1e-3,
-                 init: Any = None) -> np.ndarray:
-    """Deterministic logistic regression: full-batch gradient descent from ``init`` (default 0).
-
-    Formula: minimise ``L(w, b) = (1/n) Σ ℓ(σ(xᵢ·w + b), yᵢ) + (λ/2)‖w‖²`` with the log-loss ``ℓ``;
-    each epoch ``(w, b) ← (w, b) − η ((1/n) Σ (σ(zᵢ) − yᵢ)(xᵢ, 1) + (λw, 0))``.
-
-    Guarantee: the same ``(X, y)`` (same rows in the same order) gives bit-identical weights —
-    the computation uses element-wise products and numpy reductions in a fixed order, no BLAS
-    and no randomness.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, d)
-    y : array_like of 0/1, shape (n,)
-    epochs : int
-    lr : float
-        Step size ``η`` > 0.
-    l2 : float
-        Ridge penalty ``λ`` >= 0.
-    init : array_like, shape (d + 1,), optional
-        Starting weights (the bias last); default zeros.
-
-    Returns
-    -------
-    numpy.ndarray, shape (d + 1,)
-        Weights with the bias last.
-
-    Examples
-    --------
-    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
-    >>> w = train_logreg(X, y)
-    >>> bool(np.array_equal(w, train_logreg(X, y))), bool(w[0] > 0)
-    (True, True)
-    """
-    X, y = _check_xy(X, y)
-    epochs = check_int("epochs", epochs, minimum=1)
-    lr = check_positive("lr", lr)
-    if not (isinstance(l2, (int, float)) and np.isfinite(l2) and l2 >= 0):
-        raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}")
-    w0 = np.zeros(X.shape[1] + 1) if init is None else check_finite_array("init", init, ndim=1).copy()
-    if w0.shape != (X.shape[1] + 1,):
-        raise ValueError(f"init must have shape ({X.shape[1] + 1},), got {w0.shape}")
-    return _descend(X, y, w0, epochs, lr, float(l2))
-
-
-def predict_proba(weights: Any, X: Any) -> np.ndarray:
-    """``σ(X·w + b)`` for one weight vector (bias last) or the mean over a stack of them (SISA)."""
-    W = np.atleast_2d(check_finite_array("weights", weights))
-    X = check_finite_array("X", X, ndim=2)
-    if W.shape[1] != X.shape[1] + 1:
-        raise ValueError(f"weights must have {X.shape[1] + 1} entries per model, got {W.shape[1]}")
-    return np.mean([_sigmoid((X * w[:-1]).sum(axis=1) + w[-1]) for w in W], axis=0)
 
 
 def training_cost(n: int, epochs: int) -> int:

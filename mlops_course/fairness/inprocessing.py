@@ -31,14 +31,11 @@ import numpy as np
 
 from mlops_course._validation import check_finite_array, check_int, check_nonnegative
 from mlops_course.fairness._inputs import check_binary, check_groups
+from mlops_course.logistic import log_loss, sigmoid
 
 __all__ = ["FairLogisticRegression", "CONSTRAINTS"]
 
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 class FairLogisticRegression:
@@ -95,9 +92,8 @@ class FairLogisticRegression:
         n = Z.shape[0]
         w, b = theta[:-1], theta[-1]
         z = Z @ w + b
-        p = _sigmoid(z)
-        # log-loss, stable: log(1 + e^z) - y z
-        loss = float(np.mean(np.logaddexp(0.0, z) - y * z)) + 0.5 * self.alpha * float(w @ w)
+        p = sigmoid(z)
+        loss = log_loss(z, y) + 0.5 * self.alpha * float(w @ w)  # mean log(1 + e^z) − y z, stable
         grad_z = (p - y) / n
         grad = np.append(Z.T @ grad_z + self.alpha * w, grad_z.sum())
         if self.lam > 0:
@@ -162,7 +158,7 @@ class FairLogisticRegression:
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """``P(Y=1 | x)`` for each row, shape ``(n,)`` (not scikit-learn's ``(n, 2)``)."""
-        return _sigmoid(self.decision_function(X))
+        return sigmoid(self.decision_function(X))
 
     def predict(self, X: Any, threshold: float = 0.5) -> np.ndarray:
         """Decisions ``1[P(Y=1|x) >= threshold]``."""

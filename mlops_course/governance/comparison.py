@@ -8,7 +8,7 @@ built for, with the course's own implementation:
 technique       what runs (unit)
 ==============  ==========================================================================
 central         a hospital pools all raw records and trains plain logistic regression
-                (:func:`mlops_course.compliance.unlearning.train_logreg`) — the baseline
+                (:func:`mlops_course.logistic.train_logreg`) — the baseline
 DP              the same pooled training with DP-SGD at (ε, δ)
                 (:func:`mlops_course.privacy.dp.dpsgd.train_dp_logreg`, unit 07)
 HE              the central model is served by an untrusted cloud: each test patient's features
@@ -36,6 +36,7 @@ import numpy as np
 
 from mlops_course._validation import check_epsilon, check_int
 from mlops_course.datasets import load_breast_cancer_split
+from mlops_course.logistic import accuracy, predict_proba, train_logreg
 
 __all__ = ["ComparisonTask", "TechniqueResult", "load_task", "run_central", "run_dp", "run_he", "run_fl",
            "compare_privacy_techniques", "PROTECTION", "slide_table_rows"]
@@ -112,23 +113,15 @@ def load_task(seed: int = 0, test_fraction: float = 0.25) -> ComparisonTask:
     return ComparisonTask(data.X_train, data.y_train, data.X_test, data.y_test)
 
 
-def _accuracy(scores: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((scores > 0.5).astype(int) == y))
-
-
 def _central_weights(task: ComparisonTask) -> np.ndarray:
-    from mlops_course.compliance.unlearning import train_logreg
-
     return train_logreg(task.X_train, task.y_train, epochs=300, lr=0.5, l2=1e-2)
 
 
 def run_central(task: ComparisonTask) -> TechniqueResult:
     """Plain pooled training (the baseline)."""
-    from mlops_course.compliance.unlearning import predict_proba
-
     start = time.perf_counter()
     w = _central_weights(task)
-    acc = _accuracy(predict_proba(w, task.X_test), task.y_test)
+    acc = accuracy(predict_proba(w, task.X_test), task.y_test)
     seconds = time.perf_counter() - start
     raw = task.X_train.size * BYTES_PER_FLOAT
     return TechniqueResult("central", acc, seconds, raw, "raw records uploaded to the curator", seconds, raw)
@@ -175,7 +168,7 @@ def run_he(task: ComparisonTask, *, degree: int = 3) -> TechniqueResult:
     seconds = time.perf_counter() - start
     sent = len(public) + sum(len(u) for u in uploads) + len(result)
     plain_bytes = (task.X_test.size + task.X_test.shape[0]) * BYTES_PER_FLOAT
-    return TechniqueResult("HE", _accuracy(scores, task.y_test), seconds, sent,
+    return TechniqueResult("HE", accuracy(scores, task.y_test), seconds, sent,
                            f"CKKS N={plan.poly_degree}, {len(uploads)} encrypted columns, degree-{degree} sigmoid",
                            plain_seconds, plain_bytes)
 

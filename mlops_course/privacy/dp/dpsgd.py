@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
 
 from mlops_course._validation import (
     check_delta,
@@ -41,6 +40,7 @@ from mlops_course._validation import (
     check_probability,
     check_rng,
 )
+from mlops_course.logistic import log_loss, sigmoid
 from mlops_course.privacy.dp._data import check_data
 from mlops_course.privacy.dp.rdp import DEFAULT_ORDERS, rdp_to_dp, sampled_gaussian_rdp
 
@@ -92,7 +92,7 @@ class DPLogisticRegression:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """P(y = 1 | x) = sigmoid(w·x + b), shape (n,)."""
-        return expit(self.decision_function(X))
+        return sigmoid(self.decision_function(X))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class labels in {0, 1}, shape (n,)."""
@@ -314,15 +314,14 @@ def dpsgd_logreg(
     for t in range(steps):
         idx = np.flatnonzero(rng.random(n) < q)  # Poisson sampling
         Xb = Xa[idx]
-        residual = expit(Xb @ w) - y[idx]  # gᵢ = residualᵢ · [xᵢ, 1]
+        residual = sigmoid(Xb @ w) - y[idx]  # gᵢ = residualᵢ · [xᵢ, 1]
         norms = np.abs(residual) * row_norms[idx]
         factor = np.minimum(1.0, C / np.maximum(norms, 1e-12))  # clip to ‖gᵢ‖ <= C
         grad_sum = (residual * factor) @ Xb
         noise = rng.normal(0.0, sigma * C, size=w.shape[0]) if sigma > 0 else 0.0
         penalty = l2 * np.concatenate([w[:d], np.zeros(w.shape[0] - d)])
         w = w - lr * ((grad_sum + noise) / expected_batch + penalty)
-        z = Xa @ w
-        losses[t] = float(np.mean(np.logaddexp(0.0, z) - y * z))
+        losses[t] = log_loss(Xa @ w, y)
     eps = math.inf if sigma == 0 else dpsgd_epsilon(sigma, q, steps, delta)
     return DPLogisticRegression(
         weights=w[:d].copy(),
