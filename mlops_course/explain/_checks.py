@@ -21,14 +21,54 @@ Predict = Callable[[np.ndarray], Any]
 
 
 def check_predict(predict: Any, name: str = "predict") -> Predict:
-    """Require a callable model ``predict(X)``."""
+    """Require a callable model ``predict(X)``.
+
+    Parameters
+    ----------
+    predict : callable
+        The model, ``predict(X) -> array of shape (n,)``.
+    name : str, default "predict"
+        Name of the argument, used in the error message.
+
+    Returns
+    -------
+    callable
+        ``predict`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``predict`` is not callable.
+    """
     if not callable(predict):
         raise TypeError(f"{name} must be a callable predict(X) -> array of shape (n,), got {type(predict).__name__}")
     return predict
 
 
 def check_matrix(name: str, X: Any, n_features: int | None = None) -> np.ndarray:
-    """``X`` as a finite, non-empty 2-D float array (with ``n_features`` columns if given)."""
+    """``X`` as a finite, non-empty 2-D float array (with ``n_features`` columns if given).
+
+    Parameters
+    ----------
+    name : str
+        Name of the argument, used in the error messages.
+    X : array_like, shape (n, d)
+        The data matrix.
+    n_features : int or None, default None
+        Required number of columns ``d``; ``None`` accepts any ``d >= 1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d)
+        ``X`` as a float array.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric.
+    ValueError
+        If ``X`` is not 2-D, is empty, has no columns, holds NaN/inf or has the wrong number of columns.
+    """
     arr = check_finite_array(name, X, ndim=2)
     if arr.shape[1] == 0:
         raise ValueError(f"{name} must have at least one column, got shape {arr.shape}")
@@ -38,7 +78,31 @@ def check_matrix(name: str, X: Any, n_features: int | None = None) -> np.ndarray
 
 
 def check_rows(name: str, x: Any, n_features: int) -> tuple[np.ndarray, bool]:
-    """One instance ``(d,)`` or several ``(n, d)`` as a 2-D array, and whether it was a single row."""
+    """One instance ``(d,)`` or several ``(n, d)`` as a 2-D array, and whether it was a single row.
+
+    Parameters
+    ----------
+    name : str
+        Name of the argument, used in the error messages.
+    x : array_like, shape (d,) or (n, d)
+        One instance or several.
+    n_features : int
+        Required number of features ``d`` (as in the background data).
+
+    Returns
+    -------
+    rows : numpy.ndarray, shape (n, d)
+        The instances as a 2-D float array (``n = 1`` for a single instance).
+    single : bool
+        True if ``x`` was one 1-D instance.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric.
+    ValueError
+        If ``x`` is empty, holds NaN/inf, is not 1-D or 2-D, or has a number of features other than ``n_features``.
+    """
     arr = check_finite_array(name, x)
     if arr.ndim == 1:
         arr, single = arr[None, :], True
@@ -52,12 +116,54 @@ def check_rows(name: str, x: Any, n_features: int) -> tuple[np.ndarray, bool]:
 
 
 def check_feature(feature: Any, n_features: int, name: str = "feature") -> int:
-    """A feature index in ``[0, n_features)``."""
+    """A feature index in ``[0, n_features)``.
+
+    Parameters
+    ----------
+    feature : int
+        The feature index.
+    n_features : int
+        Number of features ``d``.
+    name : str, default "feature"
+        Name of the argument, used in the error messages.
+
+    Returns
+    -------
+    int
+        ``feature`` as an int.
+
+    Raises
+    ------
+    TypeError
+        If ``feature`` is not an integer.
+    ValueError
+        If ``feature`` is outside ``[0, n_features)``.
+    """
     return check_int(name, feature, minimum=0, maximum=n_features - 1)
 
 
 def model_output(predict: Predict, X: np.ndarray, name: str = "predict") -> np.ndarray:
-    """Call the model and check it returns one finite number per row."""
+    """Call the model and check it returns one finite number per row.
+
+    Parameters
+    ----------
+    predict : callable
+        The model, ``predict(X)``.
+    X : numpy.ndarray, shape (n, d)
+        Rows to predict (already validated).
+    name : str, default "predict"
+        Name of the model argument, used in the error messages.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        One float per row (an output of shape ``(n, 1)`` is flattened).
+
+    Raises
+    ------
+    ValueError
+        If the output does not have one number per row, or holds NaN/inf.
+    """
     out = np.asarray(predict(X), dtype=float)
     if out.ndim == 2 and out.shape[1] == 1:
         out = out[:, 0]
@@ -70,7 +176,27 @@ def model_output(predict: Predict, X: np.ndarray, name: str = "predict") -> np.n
 
 
 def check_binary(name: str, y: Any) -> np.ndarray:
-    """Labels that must be 0/1 (as a float array)."""
+    """Labels that must be 0/1 (as a float array).
+
+    Parameters
+    ----------
+    name : str
+        Name of the argument, used in the error messages.
+    y : array_like, shape (n,)
+        The labels.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        ``y`` as a float array of 0.0 and 1.0.
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not numeric.
+    ValueError
+        If ``y`` is not 1-D, is empty, holds NaN/inf or a value other than 0 and 1.
+    """
     arr = check_finite_array(name, y, ndim=1)
     if not np.all((arr == 0) | (arr == 1)):
         bad = np.unique(arr[(arr != 0) & (arr != 1)])[:5]

@@ -45,7 +45,19 @@ __all__ = ["Counterfactual", "linear_counterfactual", "growing_spheres"]
 
 @dataclass(frozen=True)
 class Counterfactual:
-    """A counterfactual ``x_cf`` of ``x``: distance ``‖(x_cf − x)/s‖₂``, model output at ``x_cf``."""
+    """A counterfactual ``x_cf`` of ``x``: distance ``‖(x_cf − x)/s‖₂``, model output at ``x_cf``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (d,)
+        The original instance.
+    x_cf : numpy.ndarray, shape (d,)
+        The counterfactual instance.
+    distance : float
+        Scaled distance ``‖(x_cf − x)/s‖₂`` with the per-feature scales ``s`` of the search.
+    prediction : float
+        Model output at ``x_cf``.
+    """
 
     x: np.ndarray
     x_cf: np.ndarray

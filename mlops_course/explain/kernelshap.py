@@ -44,6 +44,25 @@ def shapley_kernel_weight(n_features: int, size: int) -> float:
 
     Returns ``inf`` for ``s = 0`` and ``s = M`` (those coalitions are imposed as constraints).
 
+    Parameters
+    ----------
+    n_features : int
+        Number of features ``M`` (>= 1).
+    size : int
+        Coalition size ``s`` in ``[0, M]``.
+
+    Returns
+    -------
+    float
+        The kernel weight ``π(s)``; ``inf`` for ``s = 0`` or ``s = M``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``n_features < 1`` or ``size`` is outside ``[0, n_features]``.
+
     Examples
     --------
     >>> shapley_kernel_weight(4, 1), shapley_kernel_weight(4, 2)
@@ -57,7 +76,28 @@ def shapley_kernel_weight(n_features: int, size: int) -> float:
 
 
 def solve_constrained_wls(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, total: float) -> np.ndarray:
-    """``argmin_φ Σ_k w_k (y_k − Z_k φ)²`` subject to ``Σ_i φ_i = total`` (Lagrange / KKT closed form)."""
+    """``argmin_φ Σ_k w_k (y_k − Z_k φ)²`` subject to ``Σ_i φ_i = total`` (Lagrange / KKT closed form).
+
+    Closed form: with ``A = Zᵀ W Z`` and ``b = Zᵀ W y``,
+    ``φ = A⁻¹b − A⁻¹1 · (1ᵀA⁻¹b − total) / (1ᵀA⁻¹1)``; if ``A`` is singular, least squares
+    (minimum-norm) solves replace ``A⁻¹``. No validation (internal).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray, shape (K, M)
+        Coalition indicator matrix (one row per sampled coalition).
+    y : numpy.ndarray, shape (K,)
+        Value of each coalition minus the base value.
+    weights : numpy.ndarray, shape (K,)
+        Kernel weights ``w_k``.
+    total : float
+        Required sum of the solution, ``f(x) − E f``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (M,)
+        The constrained weighted-least-squares solution ``φ``.
+    """
     A = Z.T @ (weights[:, None] * Z)
     b = Z.T @ (weights * y)
     ones = np.ones(Z.shape[1])

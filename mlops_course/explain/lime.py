@@ -43,6 +43,17 @@ class LimeExplanation:
     """A local linear surrogate ``g(u) = intercept + coef · u`` on standardised features ``u``.
 
     ``local_prediction`` is ``g`` at the instance, ``score`` the weighted R² of ``g`` on the sample.
+
+    Parameters
+    ----------
+    coef : numpy.ndarray, shape (M,)
+        Slopes of ``g`` per standardised feature.
+    intercept : float
+        Intercept of ``g``.
+    local_prediction : float
+        ``g`` evaluated at the instance.
+    score : float
+        Weighted R² of ``g`` on the perturbation sample (1.0 if the sample's outputs are constant).
     """
 
     coef: np.ndarray
@@ -56,6 +67,24 @@ def weighted_ridge(U: np.ndarray, y: np.ndarray, weights: np.ndarray, alpha: flo
 
     Formula: centre by the weighted means ``ū = Σw u / Σw``, ``ȳ``; then
     ``β = (U_cᵀ W U_c + α I)⁻¹ U_cᵀ W y_c`` and ``β₀ = ȳ − ūᵀ β``.
+
+    Parameters
+    ----------
+    U : numpy.ndarray, shape (n, M)
+        Design matrix.
+    y : numpy.ndarray, shape (n,)
+        Targets.
+    weights : numpy.ndarray, shape (n,)
+        Non-negative sample weights ``W = diag(weights)`` with a positive sum.
+    alpha : float, default 1.0
+        Ridge penalty ``α`` on the slopes (not the intercept).
+
+    Returns
+    -------
+    beta : numpy.ndarray, shape (M,)
+        The slopes.
+    intercept : float
+        ``β₀``.
     """
     sw = weights / weights.sum()
     u_bar, y_bar = sw @ U, sw @ y
@@ -140,7 +169,7 @@ def lime_explain(predict: Predict, x: Any, X_train: Any, *, rng: np.random.Gener
 class LimeStability:
     """LIME coefficients of one instance across seeds, and summaries of their agreement.
 
-    Attributes
+    Parameters
     ----------
     coefficients : numpy.ndarray, shape (n_seeds, M)
     top_k : int
@@ -148,6 +177,8 @@ class LimeStability:
         Mean Jaccard similarity of the top-k features (by |coef|) over all pairs of seeds (1 = stable).
     sign_agreement : numpy.ndarray, shape (M,)
         Fraction of seeds that agree with the majority sign of each coefficient.
+
+
     """
 
     coefficients: np.ndarray

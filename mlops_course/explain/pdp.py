@@ -33,7 +33,17 @@ __all__ = ["PartialDependence", "pdp_grid", "ice_curves", "partial_dependence", 
 
 @dataclass(frozen=True)
 class PartialDependence:
-    """PD and ICE of one feature: ``grid`` (g,), ``ice`` (n, g), ``average`` = ``ice.mean(0)``."""
+    """PD and ICE of one feature: ``grid`` (g,), ``ice`` (n, g), ``average`` = ``ice.mean(0)``.
+
+    Parameters
+    ----------
+    feature : int
+        Index of the feature.
+    grid : numpy.ndarray, shape (g,)
+        Feature values at which the model was evaluated.
+    ice : numpy.ndarray, shape (n, g)
+        ``ice[k, t]``: model output for instance ``k`` with the feature set to ``grid[t]``.
+    """
 
     feature: int
     grid: np.ndarray
@@ -53,6 +63,20 @@ def pdp_grid(values: Any, resolution: int = 20, percentiles: tuple[float, float]
     ValueError, TypeError
         Non-finite or empty values, ``resolution < 2``, percentiles not ``0 <= lo < hi <= 1``, or
         percentiles so close that the grid collapses.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,)
+        Observed values of the feature.
+    resolution : int, default 20
+        Number of grid points (>= 2) when the feature has at least that many unique values.
+    percentiles : tuple of (float, float), default (0.05, 0.95)
+        Lower and upper quantile (in [0, 1]) bounding the equally spaced grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sorted unique values, or ``resolution`` equally spaced points.
 
     Examples
     --------

@@ -35,12 +35,34 @@ Score = Callable[[np.ndarray, np.ndarray], float]
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Fraction of correct labels (a score: higher is better)."""
+    """Fraction of correct labels (a score: higher is better).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n,)
+        True and predicted labels.
+
+    Returns
+    -------
+    float
+        ``mean(y_true == y_pred)``, in [0, 1].
+    """
     return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))
 
 
 def neg_mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Negative mean squared error (a score: higher is better), for regression."""
+    """Negative mean squared error (a score: higher is better), for regression.
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like, shape (n,)
+        True and predicted values.
+
+    Returns
+    -------
+    float
+        ``−mean((y_true − y_pred)²)``, <= 0.
+    """
     return -float(np.mean((np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float)) ** 2))
 
 
@@ -48,12 +70,15 @@ def neg_mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 class PermutationImportance:
     """Result of :func:`permutation_importance`.
 
-    Attributes
+    Parameters
     ----------
     baseline : float
         ``s(y, f(X))`` on the unshuffled data.
     importances : numpy.ndarray, shape (M, R)
         Score drop for feature ``j`` under permutation ``r``.
+
+    Attributes
+    ----------
     mean, std : numpy.ndarray, shape (M,)
         Mean and (population) standard deviation over the ``R`` repeats.
     """

@@ -46,7 +46,7 @@ MAX_FEATURES = 14
 class ShapleyExplanation:
     """Shapley values of one or several instances.
 
-    Attributes
+    Parameters
     ----------
     values : numpy.ndarray, shape (n, M)
         ``values[k, i]`` is feature ``i``'s contribution to instance ``k``'s prediction.
@@ -54,6 +54,8 @@ class ShapleyExplanation:
         ``E_B f`` — the average prediction over the background (``v(∅)``).
     fx : numpy.ndarray, shape (n,)
         The model's predictions ``f(x)`` (``v(all)``); ``base_value + values.sum(1) == fx``.
+
+
     """
 
     values: np.ndarray
@@ -125,6 +127,22 @@ def masked_values(predict: Predict, row: np.ndarray, background: np.ndarray, mas
     """``v(S) = mean_b f(x_S, b_S̄)`` for each row of the boolean ``masks`` (no validation: internal).
 
     One batch of ``len(masks) · |B|`` rows: present features from ``row``, absent ones from ``background``.
+
+    Parameters
+    ----------
+    predict : callable
+        The model, ``predict(X) -> (n,)``.
+    row : numpy.ndarray, shape (M,)
+        The instance ``x``.
+    background : numpy.ndarray, shape (B, M)
+        Background rows ``b`` that fill in the absent features.
+    masks : numpy.ndarray of bool, shape (K, M)
+        One coalition ``S`` per row (True = feature present).
+
+    Returns
+    -------
+    numpy.ndarray, shape (K,)
+        ``v(S)`` for each mask.
     """
     batch = np.where(masks[:, None, :], row[None, None, :], background[None, :, :]).reshape(-1, row.size)
     return model_output(predict, batch).reshape(masks.shape[0], background.shape[0]).mean(axis=1)

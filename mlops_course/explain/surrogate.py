@@ -45,6 +45,18 @@ def fidelity_r2(black_box: Any, surrogate: Any) -> float:
     ValueError, TypeError
         Mismatched lengths, NaN/inf, empty arrays, or a constant black box (SST = 0).
 
+    Parameters
+    ----------
+    black_box : array_like, shape (n,)
+        Outputs ``f`` of the black-box model.
+    surrogate : array_like, shape (n,)
+        Outputs ``g`` of the surrogate on the same instances.
+
+    Returns
+    -------
+    float
+        ``1 − Σ(f − g)² / Σ(f − f̄)²`` (1 = perfect; can be negative).
+
     Examples
     --------
     >>> fidelity_r2([0.0, 1.0, 2.0], [0.0, 1.0, 1.0])
@@ -62,6 +74,23 @@ def fidelity_r2(black_box: Any, surrogate: Any) -> float:
 def fidelity_agreement(black_box_labels: Any, surrogate_labels: Any) -> float:
     """Share of instances where the surrogate's 0/1 decision equals the black box's.
 
+    Parameters
+    ----------
+    black_box_labels : array_like of 0/1, shape (n,)
+        Decisions of the black box.
+    surrogate_labels : array_like of 0/1, shape (n,)
+        Decisions of the surrogate on the same instances.
+
+    Returns
+    -------
+    float
+        Fraction of equal decisions, in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-binary or non-finite labels, empty arrays or mismatched lengths.
+
     Examples
     --------
     >>> fidelity_agreement([1, 0, 1, 1], [1, 0, 0, 1])
@@ -75,7 +104,20 @@ def fidelity_agreement(black_box_labels: Any, surrogate_labels: Any) -> float:
 
 @dataclass(frozen=True)
 class GlobalSurrogate:
-    """A fitted surrogate tree and its training-set fidelity (R² or agreement, see ``kind``)."""
+    """A fitted surrogate tree and its training-set fidelity (R² or agreement, see ``kind``).
+
+    Parameters
+    ----------
+    tree : sklearn.tree.DecisionTreeRegressor or DecisionTreeClassifier
+        The fitted surrogate.
+    kind : {"r2", "agreement"}
+        ``"r2"`` for a regression tree imitating the outputs, ``"agreement"`` for a classification
+        tree imitating the decisions ``f >= threshold``.
+    threshold : float or None
+        Decision threshold (None for ``kind="r2"``).
+    fidelity : float
+        Fidelity on the training data: :func:`fidelity_r2` or :func:`fidelity_agreement`.
+    """
 
     tree: Any
     kind: str

@@ -67,7 +67,20 @@ def standardized_coefficients(coef: Any, X: Any) -> np.ndarray:
 
 
 def odds_ratios_per_sd(coef: Any, X: Any) -> np.ndarray:
-    """Odds ratio for a one-SD increase of each feature: ``exp(β_j · sd(x_j))`` (logistic models)."""
+    """Odds ratio for a one-SD increase of each feature: ``exp(β_j · sd(x_j))`` (logistic models).
+
+    Parameters
+    ----------
+    coef : array_like, shape (M,)
+        Logistic-regression coefficients ``β``.
+    X : array_like, shape (n, M)
+        Data whose per-feature standard deviations scale the coefficients.
+
+    Returns
+    -------
+    numpy.ndarray, shape (M,)
+        ``exp(β_j · sd(x_j))`` for each feature.
+    """
     return np.exp(standardized_coefficients(coef, X))
 
 
@@ -75,7 +88,7 @@ def odds_ratios_per_sd(coef: Any, X: Any) -> np.ndarray:
 class Rule:
     """One leaf of a tree as a rule: ``IF all conditions THEN prediction``.
 
-    Attributes
+    Parameters
     ----------
     conditions : tuple of (feature index, "<=" or ">", threshold)
     prediction : float
@@ -86,6 +99,8 @@ class Rule:
         Training samples that reached the leaf.
     classification : bool
         Whether the rule comes from a classifier (``prediction`` is a class label).
+
+
     """
 
     conditions: tuple[tuple[int, str, float], ...]
@@ -175,6 +190,18 @@ def rules_predict(rules: Sequence[Rule], X: Any) -> np.ndarray:
     ------
     ValueError
         If a row satisfies no rule or several (the rules do not partition the space).
+
+    Parameters
+    ----------
+    rules : sequence of Rule
+        Rules that partition the feature space (e.g. the leaves of one tree).
+    X : array_like, shape (n, M)
+        Rows to predict.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The prediction of the rule each row satisfies.
     """
     X = check_matrix("X", X)
     check_int("number of rules", len(rules), minimum=1)
