@@ -323,6 +323,9 @@ def dpsgd_softmax(X: Any, y: Any, *, noise_multiplier: float, delta: float, rng:
     """DP-SGD (Abadi et al. 2016) for multinomial logistic regression; the multi-class sibling of
     :func:`mlops_course.privacy.dp.dpsgd.dpsgd_logreg`, with the same accounting.
 
+    The sampling, clipping and noise are :func:`mlops_course.privacy.dp.dpsgd.poisson_batch` and
+    :func:`~mlops_course.privacy.dp.dpsgd.clipped_noisy_sum`, shared with the binary DP-SGD
+    (imported when called: privacy.dp is not imported by this module).
     Per step: Poisson sample with rate q; per-example gradient ``gᵢ = (pᵢ − e_{yᵢ}) ⊗ [xᵢ, 1]``
     (norm ``‖pᵢ − e_{yᵢ}‖·‖[xᵢ, 1]‖``) clipped to L2 norm C; ``g̃ = (Σ gᵢ + N(0, σ²C² I)) / (q n)``;
     ``θ ← θ − η g̃``. The (ε, δ) of T steps comes from
@@ -354,7 +357,7 @@ def dpsgd_softmax(X: Any, y: Any, *, noise_multiplier: float, delta: float, rng:
         check_nonnegative,
         check_positive,
     )
-    from mlops_course.privacy.dp.dpsgd import dpsgd_epsilon
+    from mlops_course.privacy.dp.dpsgd import clipped_noisy_sum, dpsgd_epsilon, poisson_batch
 
     X = check_finite_array("X", X, ndim=2)
     n, d = X.shape
@@ -374,13 +377,9 @@ def dpsgd_softmax(X: Any, y: Any, *, noise_multiplier: float, delta: float, rng:
     onehot = np.eye(k)[y]
     theta = np.zeros((k, d + 1))
     for _ in range(steps):
-        idx = np.flatnonzero(rng.random(n) < q)
+        idx = poisson_batch(n, q, rng)
         resid = softmax(Xa[idx] @ theta.T, axis=1) - onehot[idx]  # (b, k)
-        norms = np.linalg.norm(resid, axis=1) * row_norms[idx]
-        factor = np.minimum(1.0, C / np.maximum(norms, 1e-12))
-        grad = (resid * factor[:, None]).T @ Xa[idx]  # Σ clipped gᵢ, shape (k, d+1)
-        if sigma > 0:
-            grad = grad + rng.normal(0.0, sigma * C, size=grad.shape)
+        grad = clipped_noisy_sum(resid, Xa[idx], row_norms[idx], C, sigma, rng)  # Σ clip(gᵢ) + noise, (k, d+1)
         theta -= lr * grad / (q * n)
     eps = float("inf") if sigma == 0 else dpsgd_epsilon(sigma, q, steps, delta)
     return SoftmaxModel(theta[:, :d].copy(), theta[:, d].copy(), eps, delta, sigma)

@@ -9,6 +9,8 @@ One step of DP-SGD, with clipping norm C, noise multiplier σ and sampling rate 
 
 For logistic regression the per-example gradient is gᵢ = (sigmoid(w·xᵢ + b) − yᵢ) [xᵢ, 1], so its
 norm is |sigmoid(·) − yᵢ| · sqrt(‖xᵢ‖² + 1): every step is a couple of matrix-vector products.
+Steps 1–3 are :func:`poisson_batch` and :func:`clipped_noisy_sum`, shared with the softmax
+(multi-class) DP-SGD of unit 01 (:func:`mlops_course.security.models.dpsgd_softmax`).
 
 **Privacy**: each step is the Poisson-subsampled Gaussian mechanism; T steps are accounted with
 its RDP curve (:func:`mlops_course.privacy.dp.rdp.sampled_gaussian_rdp`, Mironov, Talwar & Zhang
@@ -52,6 +54,8 @@ __all__ = [
     "train_dp_logreg",
     "accuracy_epsilon_tradeoff",
     "breast_cancer_tradeoff",
+    "poisson_batch",
+    "clipped_noisy_sum",
 ]
 
 
@@ -228,6 +232,87 @@ def calibrate_noise_multiplier(
     return hi
 
 
+def poisson_batch(n: int, sampling_rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Step 1 of DP-SGD: Poisson sampling — each of the ``n`` records joins the batch independently
+    with probability q. Draws ``rng.random(n)`` (one uniform per record, in record order).
+
+    Parameters
+    ----------
+    n : int
+        Number of records.
+    sampling_rate : float
+        q in (0, 1] (not validated here: this runs inside training loops).
+    rng : numpy.random.Generator
+        Source of the uniforms.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Sorted indices of the records in the batch (possibly empty).
+
+    Examples
+    --------
+    >>> poisson_batch(5, 1.0, np.random.default_rng(0)).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    return np.flatnonzero(rng.random(n) < sampling_rate)
+
+
+def clipped_noisy_sum(
+    residual: np.ndarray,
+    Xb: np.ndarray,
+    row_norms: np.ndarray,
+    clip_norm: float,
+    noise_multiplier: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Steps 2–3 of DP-SGD for a generalised linear model: ``Σ_{i∈B} clip_C(gᵢ) + N(0, σ²C² I)``.
+
+    The per-example gradient is ``gᵢ = rᵢ ⊗ x̃ᵢ`` (``x̃ᵢ`` the row of ``Xb``, ``rᵢ`` the residual:
+    a scalar ``σ(zᵢ) − yᵢ`` for logistic regression, a vector ``softmax(zᵢ) − e_{yᵢ}`` for softmax
+    regression), so ``‖gᵢ‖₂ = ‖rᵢ‖₂ · ‖x̃ᵢ‖₂`` needs no per-example gradient matrix. Each ``gᵢ`` is
+    scaled by ``min(1, C / ‖gᵢ‖₂)``; Gaussian noise of standard deviation ``σC`` is added to every
+    coordinate of the sum (nothing is drawn when ``σ = 0``).
+
+    Parameters
+    ----------
+    residual : numpy.ndarray, shape (b,) or (b, k)
+        ``rᵢ`` of the batch's records.
+    Xb : numpy.ndarray, shape (b, p)
+        The batch's (augmented) feature rows ``x̃ᵢ``.
+    row_norms : numpy.ndarray, shape (b,)
+        ``‖x̃ᵢ‖₂``.
+    clip_norm : float
+        C > 0.
+    noise_multiplier : float
+        σ >= 0.
+    rng : numpy.random.Generator
+        Source of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (p,) for a 1-d residual, (k, p) for a 2-d one.
+
+    Examples
+    --------
+    >>> r = np.array([0.5, -2.0]); Xb = np.array([[1.0, 0.0], [0.0, 1.0]])
+    >>> clipped_noisy_sum(r, Xb, np.ones(2), 1.0, 0.0, np.random.default_rng(0)).tolist()  # 2nd clipped to 1
+    [0.5, -1.0]
+    """
+    if residual.ndim == 1:
+        norms = np.abs(residual) * row_norms
+        factor = np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))  # clip to ‖gᵢ‖ <= C
+        total = (residual * factor) @ Xb
+    else:
+        norms = np.linalg.norm(residual, axis=1) * row_norms
+        factor = np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))
+        total = (residual * factor[:, None]).T @ Xb
+    if noise_multiplier > 0:
+        total = total + rng.normal(0.0, noise_multiplier * clip_norm, size=total.shape)
+    return total
+
+
 def dpsgd_logreg(
     X: np.ndarray,
     y: np.ndarray,
@@ -312,15 +397,12 @@ def dpsgd_logreg(
     expected_batch = q * n
     losses = np.empty(steps)
     for t in range(steps):
-        idx = np.flatnonzero(rng.random(n) < q)  # Poisson sampling
+        idx = poisson_batch(n, q, rng)
         Xb = Xa[idx]
         residual = sigmoid(Xb @ w) - y[idx]  # gᵢ = residualᵢ · [xᵢ, 1]
-        norms = np.abs(residual) * row_norms[idx]
-        factor = np.minimum(1.0, C / np.maximum(norms, 1e-12))  # clip to ‖gᵢ‖ <= C
-        grad_sum = (residual * factor) @ Xb
-        noise = rng.normal(0.0, sigma * C, size=w.shape[0]) if sigma > 0 else 0.0
+        noisy_sum = clipped_noisy_sum(residual, Xb, row_norms[idx], C, sigma, rng)
         penalty = l2 * np.concatenate([w[:d], np.zeros(w.shape[0] - d)])
-        w = w - lr * ((grad_sum + noise) / expected_batch + penalty)
+        w = w - lr * (noisy_sum / expected_batch + penalty)
         losses[t] = log_loss(Xa @ w, y)
     eps = math.inf if sigma == 0 else dpsgd_epsilon(sigma, q, steps, delta)
     return DPLogisticRegression(
