@@ -72,6 +72,25 @@ __all__ = ["pack_slots", "unpack_slots", "slot_bits_for", "FixedBaseRandomizer",
 def slot_bits_for(offset: int, max_terms: int) -> int:
     """Slot width ``w = bitlength(2·offset·max_terms)``: room for ``max_terms`` additions without carry.
 
+    Parameters
+    ----------
+    offset : int
+        Shift that makes encoded values non-negative: a slot value lies in ``[0, 2·offset]`` (>= 1).
+    max_terms : int
+        Most values that will be added into one slot (>= 1).
+
+    Returns
+    -------
+    int
+        The slot width ``w`` in bits.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is < 1.
+
     Examples
     --------
     >>> slot_bits_for(1000, 1)  # one value in [0, 2000] needs 11 bits
@@ -86,6 +105,25 @@ def slot_bits_for(offset: int, max_terms: int) -> int:
 
 def pack_slots(values: Sequence[int], slot_bits: int) -> int:
     """``M = Σ_i values[i] · 2^(slot_bits·i)`` for non-negative integers ``values[i] < 2^slot_bits``.
+
+    Parameters
+    ----------
+    values : sequence of int
+        Slot values, least significant slot first; each in ``[0, 2^slot_bits)``.
+    slot_bits : int
+        Width ``w`` of a slot in bits (>= 1).
+
+    Returns
+    -------
+    int
+        The packed plaintext ``M``.
+
+    Raises
+    ------
+    TypeError
+        If ``slot_bits`` is not an integer.
+    ValueError
+        If ``slot_bits < 1`` or a value does not fit in its slot.
 
     Examples
     --------
@@ -104,6 +142,27 @@ def pack_slots(values: Sequence[int], slot_bits: int) -> int:
 
 def unpack_slots(plaintext: int, slot_bits: int, n_slots: int) -> list[int]:
     """Cut an integer into ``n_slots`` slots of ``slot_bits`` bits, least significant first.
+
+    Parameters
+    ----------
+    plaintext : int
+        The packed integer ``M >= 0``.
+    slot_bits : int
+        Width ``w`` of a slot in bits (>= 1).
+    n_slots : int
+        Number of slots to read (>= 1).
+
+    Returns
+    -------
+    list of int
+        ``[(M >> w·i) & (2^w − 1) for i in range(n_slots)]``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``plaintext < 0``, ``slot_bits < 1`` or ``n_slots < 1``.
 
     Examples
     --------
@@ -175,6 +234,17 @@ class PackedCiphertext:
     ``ciphertexts`` are Paillier ciphertexts (integers mod n²); decrypting them gives ``length``
     slot values, each the sum of ``terms`` encoded values (``terms`` grows with every addition).
     ``layout`` identifies the key and packing that made them (:attr:`BatchedPaillier.layout`).
+
+    Parameters
+    ----------
+    ciphertexts : tuple of int
+        The Paillier ciphertexts.
+    length : int
+        Number of slot values they hold in total.
+    terms : int
+        Number of encoded values summed in each slot.
+    layout : tuple, default ()
+        Key and packing identifier (see :attr:`BatchedPaillier.layout`).
     """
 
     ciphertexts: tuple[int, ...]

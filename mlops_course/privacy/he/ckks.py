@@ -58,6 +58,18 @@ def encrypt_columns(context: ts.Context, X: Any) -> list[ts.CKKSVector]:
     ------
     ValueError
         If ``X`` is not a finite 2-D array or has more rows than the context's slots (N/2).
+
+    Parameters
+    ----------
+    context : tenseal.Context
+        A CKKS context (with a global scale set).
+    X : array_like, shape (n, d)
+        Finite data, ``n <= N/2``.
+
+    Returns
+    -------
+    list of tenseal.CKKSVector
+        ``d`` ciphertexts, one per column, each with ``n`` slots.
     """
     arr = check_finite_array("X", X, ndim=2)
     slots = context.seal_context().data.first_context_data().parms().poly_modulus_degree() // 2
@@ -67,13 +79,53 @@ def encrypt_columns(context: ts.Context, X: Any) -> list[ts.CKKSVector]:
 
 
 def encrypted_mean(enc: ts.CKKSVector, n: int) -> ts.CKKSVector:
-    """``Enc(Σ x_i / n)`` (a 1-slot vector); needs Galois keys; depth 1. ``n`` is public."""
+    """``Enc(Σ x_i / n)`` (a 1-slot vector); needs Galois keys; depth 1. ``n`` is public.
+
+    Parameters
+    ----------
+    enc : tenseal.CKKSVector
+        Encrypted values ``x_1..x_n``.
+    n : int
+        Public number of values (>= 1).
+
+    Returns
+    -------
+    tenseal.CKKSVector
+        A 1-slot ciphertext of the mean.
+
+    Raises
+    ------
+    TypeError
+        If ``enc`` is not a CKKSVector or ``n`` not an integer.
+    ValueError
+        If ``n < 1``.
+    """
     n = check_int("n", n, minimum=1)
     return _check_vector(enc).sum() * (1.0 / n)
 
 
 def encrypted_variance(enc: ts.CKKSVector, n: int) -> ts.CKKSVector:
-    """Population variance ``Σ x_i²/n - (Σ x_i/n)²`` (1 slot); needs Galois keys; depth 2."""
+    """Population variance ``Σ x_i²/n - (Σ x_i/n)²`` (1 slot); needs Galois keys; depth 2.
+
+    Parameters
+    ----------
+    enc : tenseal.CKKSVector
+        Encrypted values ``x_1..x_n``.
+    n : int
+        Public number of values (>= 1).
+
+    Returns
+    -------
+    tenseal.CKKSVector
+        A 1-slot ciphertext of the population variance.
+
+    Raises
+    ------
+    TypeError
+        If ``enc`` is not a CKKSVector or ``n`` not an integer.
+    ValueError
+        If ``n < 1``.
+    """
     n = check_int("n", n, minimum=1)
     enc = _check_vector(enc)
     mean_sq = enc.square().sum() * (1.0 / n)
@@ -85,6 +137,25 @@ def sigmoid_coefficients(degree: int = 3, radius: float = 6.0) -> np.ndarray:
     """Least-squares odd polynomial ``Σ c_k z^k`` (ascending powers) for ``1/(1+e^-z)`` on ``[-R, R]``.
 
     Fitted on 2001 equally spaced points; the constant is 1/2 and even coefficients are 0.
+
+    Parameters
+    ----------
+    degree : int, default 3
+        Odd polynomial degree in [1, 15].
+    radius : float, default 6.0
+        Half-width ``R`` of the fitting interval (> 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (degree + 1,)
+        Coefficients ``c_0..c_degree`` in ascending powers.
+
+    Raises
+    ------
+    TypeError
+        If ``degree`` is not an integer or ``radius`` not a real number.
+    ValueError
+        If ``degree`` is even or outside [1, 15], or ``radius <= 0``.
 
     Examples
     --------
@@ -107,7 +178,25 @@ def sigmoid_coefficients(degree: int = 3, radius: float = 6.0) -> np.ndarray:
 
 
 def sigmoid_poly(z: Any, coeffs: Sequence[float]) -> np.ndarray:
-    """Evaluate the polynomial in plaintext (the reference the encrypted result is compared with)."""
+    """Evaluate the polynomial in plaintext (the reference the encrypted result is compared with).
+
+    Parameters
+    ----------
+    z : array_like
+        Finite points at which to evaluate.
+    coeffs : sequence of float
+        Coefficients in ascending powers (as from :func:`sigmoid_coefficients`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``Σ_k coeffs[k] · z^k``, same shape as ``z``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``z`` is empty, non-numeric or holds NaN/inf.
+    """
     z = check_finite_array("z", z)
     return np.polynomial.polynomial.polyval(z, np.asarray(coeffs, dtype=float))
 
@@ -197,6 +286,26 @@ def plain_logistic_scores(X: Any, weights: Any, bias: float, coeffs: Sequence[fl
 
     ``s`` is the scale of :func:`encrypted_logistic_scores` (1 without ``feature_bound``); it is
     only applied to the polynomial, the exact sigmoid is always of ``X w + b``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Finite features.
+    weights : array_like, shape (d,)
+        Model weights ``w``.
+    bias : float
+        Intercept ``b``.
+    coeffs : sequence of float or None, default None
+        Polynomial coefficients (ascending); None for the exact sigmoid.
+    feature_bound : array_like or None, default None
+        Bound on ``|x_j|`` used to compute the scale ``s = min(1, fit_radius / z_bound)``.
+    fit_radius : float, default 6.0
+        Radius the polynomial was fitted on (> 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The scores.
     """
     w = check_finite_array("weights", weights, ndim=1)
     z = check_finite_array("X", X, ndim=2) @ w + float(bias)

@@ -118,7 +118,24 @@ def ckks_error_by_depth(context: ts.Context, x: Any, y: Any, depth: int) -> dict
 
 
 def exhaust_ckks_depth(context: ts.Context, value: float = 1.0, max_steps: int = 64) -> tuple[int, str]:
-    """Square an encrypted value until TenSEAL refuses; return ``(multiplications done, error text)``."""
+    """Square an encrypted value until TenSEAL refuses; return ``(multiplications done, error text)``.
+
+    Parameters
+    ----------
+    context : tenseal.Context
+        A CKKS context (its modulus chain fixes the depth).
+    value : float, default 1.0
+        The value to encrypt and square.
+    max_steps : int, default 64
+        Stop after this many squarings (>= 1).
+
+    Returns
+    -------
+    steps : int
+        Multiplications that succeeded before TenSEAL raised (``max_steps`` if it never did).
+    error : str
+        TenSEAL's error message ("" if none was raised).
+    """
     max_steps = check_int("max_steps", max_steps, minimum=1)
     enc = ts.ckks_vector(context, [float(value)])
     for step in range(max_steps):
@@ -130,7 +147,25 @@ def exhaust_ckks_depth(context: ts.Context, value: float = 1.0, max_steps: int =
 
 
 def noise_budget(context: ts.Context, enc: ts.BFVVector) -> int:
-    """SEAL's invariant noise budget (bits) of a BFV ciphertext; needs the secret key."""
+    """SEAL's invariant noise budget (bits) of a BFV ciphertext; needs the secret key.
+
+    Parameters
+    ----------
+    context : tenseal.Context
+        The BFV context holding the secret key.
+    enc : tenseal.BFVVector
+        The ciphertext.
+
+    Returns
+    -------
+    int
+        Remaining invariant noise budget in bits (0 means decryption is no longer correct).
+
+    Raises
+    ------
+    ValueError
+        If ``context`` has no secret key.
+    """
     import tenseal.sealapi as sealapi
 
     if not context.is_private():
@@ -147,6 +182,15 @@ def bfv_noise_budgets(context: ts.Context, values: Sequence[int], steps: int) ->
     list of dict
         One row per step ``k = 0..steps``: ``multiplications``, ``budget_bits``, ``decrypted``
         (first entries), ``expected`` (exact ``values^(k+1) mod t``, centred) and ``correct``.
+
+    Parameters
+    ----------
+    context : tenseal.Context
+        A private BFV context (the secret key is needed to read the budget).
+    values : sequence of int
+        Non-empty plaintext vector ``x``.
+    steps : int
+        Number of multiplications by ``x`` (>= 0).
     """
     vals = [int(v) for v in values]
     if not vals:

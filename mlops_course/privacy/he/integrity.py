@@ -47,6 +47,27 @@ def _check_number(name: str, value: object) -> float | int:
 def tamper_add(public_key: phe.PaillierPublicKey, encrypted: phe.EncryptedNumber, delta: float) -> phe.EncryptedNumber:
     """The attack: ``Enc(m)·Enc(δ) = Enc(m + δ)`` using only the public key.
 
+    Parameters
+    ----------
+    public_key : phe.PaillierPublicKey
+        The public key (all an attacker needs).
+    encrypted : phe.EncryptedNumber
+        Ciphertext ``Enc(m)``.
+    delta : float
+        Finite amount ``δ`` to add.
+
+    Returns
+    -------
+    phe.EncryptedNumber
+        A valid ciphertext of ``m + δ``.
+
+    Raises
+    ------
+    TypeError
+        If ``public_key`` or ``encrypted`` has the wrong type.
+    ValueError
+        If ``delta`` is not a finite number.
+
     Examples
     --------
     >>> import warnings
@@ -63,7 +84,27 @@ def tamper_add(public_key: phe.PaillierPublicKey, encrypted: phe.EncryptedNumber
 
 
 def tamper_scale(encrypted: phe.EncryptedNumber, factor: float) -> phe.EncryptedNumber:
-    """The attack: ``Enc(m)^k = Enc(k·m)`` (no key needed at all)."""
+    """The attack: ``Enc(m)^k = Enc(k·m)`` (no key needed at all).
+
+    Parameters
+    ----------
+    encrypted : phe.EncryptedNumber
+        Ciphertext ``Enc(m)``.
+    factor : float
+        Finite multiplier ``k``.
+
+    Returns
+    -------
+    phe.EncryptedNumber
+        A valid ciphertext of ``k·m``.
+
+    Raises
+    ------
+    TypeError
+        If ``encrypted`` is not a phe.EncryptedNumber.
+    ValueError
+        If ``factor`` is not a finite number.
+    """
     return _check_encrypted(encrypted) * _check_number("factor", factor)
 
 
@@ -79,14 +120,54 @@ def ciphertext_to_bytes(encrypted: phe.EncryptedNumber) -> bytes:
 
 
 def tag_ciphertext(key: bytes, encrypted: phe.EncryptedNumber) -> bytes:
-    """HMAC-SHA256 of :func:`ciphertext_to_bytes` under a shared secret ``key`` (>= 16 bytes)."""
+    """HMAC-SHA256 of :func:`ciphertext_to_bytes` under a shared secret ``key`` (>= 16 bytes).
+
+    Parameters
+    ----------
+    key : bytes
+        Shared secret, at least 16 bytes.
+    encrypted : phe.EncryptedNumber
+        The ciphertext to authenticate.
+
+    Returns
+    -------
+    bytes
+        The 32-byte tag.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not bytes of length >= 16.
+    """
     if not isinstance(key, (bytes, bytearray)) or len(key) < 16:
         raise ValueError("key must be bytes of length >= 16 (e.g. secrets.token_bytes(32))")
     return hmac.new(bytes(key), ciphertext_to_bytes(encrypted), hashlib.sha256).digest()
 
 
 def verify_ciphertext(key: bytes, encrypted: phe.EncryptedNumber, tag: bytes) -> bool:
-    """Constant-time check that ``tag`` authenticates exactly this ciphertext."""
+    """Constant-time check that ``tag`` authenticates exactly this ciphertext.
+
+    Parameters
+    ----------
+    key : bytes
+        Shared secret used by :func:`tag_ciphertext`.
+    encrypted : phe.EncryptedNumber
+        The ciphertext received.
+    tag : bytes
+        The tag received with it.
+
+    Returns
+    -------
+    bool
+        True if ``tag`` equals the HMAC of ``encrypted`` under ``key``.
+
+    Raises
+    ------
+    TypeError
+        If ``tag`` is not bytes.
+    ValueError
+        If ``key`` is not bytes of length >= 16.
+    """
     if not isinstance(tag, (bytes, bytearray)):
         raise TypeError(f"tag must be bytes, got {type(tag).__name__}")
     return hmac.compare_digest(tag_ciphertext(key, encrypted), bytes(tag))

@@ -155,7 +155,27 @@ def encrypt_vector(public_key: phe.PaillierPublicKey, values: Any, precision: fl
 
 
 def decrypt_vector(private_key: phe.PaillierPrivateKey, ciphertexts: Sequence[phe.EncryptedNumber]) -> np.ndarray:
-    """Decrypt a list of ciphertexts into a float array (only the key owner can do this)."""
+    """Decrypt a list of ciphertexts into a float array (only the key owner can do this).
+
+    Parameters
+    ----------
+    private_key : phe.PaillierPrivateKey
+        The key owner's private key.
+    ciphertexts : sequence of phe.EncryptedNumber
+        Non-empty list of ciphertexts under the matching public key.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(ciphertexts),)
+        The decrypted values as floats.
+
+    Raises
+    ------
+    TypeError
+        If ``ciphertexts`` is not a sequence of phe.EncryptedNumber.
+    ValueError
+        If ``ciphertexts`` is empty or mixes public keys.
+    """
     if not isinstance(private_key, phe.PaillierPrivateKey):
         raise TypeError(f"private_key must be a phe.PaillierPrivateKey, got {type(private_key).__name__}")
     return np.array([private_key.decrypt(c) for c in _check_ciphertexts(ciphertexts)], dtype=float)
@@ -202,6 +222,18 @@ def encrypted_weighted_sum(ciphertexts: Sequence[phe.EncryptedNumber], weights: 
     ------
     ValueError
         If the number of weights differs from the number of ciphertexts or a weight is not finite.
+
+    Parameters
+    ----------
+    ciphertexts : sequence of phe.EncryptedNumber
+        Non-empty ``Enc(x_1..x_n)`` under one public key.
+    weights : array_like, shape (n,)
+        Finite plaintext weights.
+
+    Returns
+    -------
+    phe.EncryptedNumber
+        ``Enc(Σ w_i·x_i)``.
     """
     items = _check_ciphertexts(ciphertexts)
     w = check_finite_array("weights", weights, ndim=1)
@@ -214,7 +246,28 @@ def encrypted_weighted_sum(ciphertexts: Sequence[phe.EncryptedNumber], weights: 
 
 
 def encrypted_dot(ciphertexts: Sequence[phe.EncryptedNumber], weights: Any) -> phe.EncryptedNumber:
-    """Dot product ``⟨Enc(x), w⟩`` with a plaintext vector ``w`` (alias of :func:`encrypted_weighted_sum`)."""
+    """Dot product ``⟨Enc(x), w⟩`` with a plaintext vector ``w`` (alias of :func:`encrypted_weighted_sum`).
+
+    Parameters
+    ----------
+    ciphertexts : sequence of phe.EncryptedNumber
+        Non-empty ``Enc(x_1..x_n)`` under one public key.
+    weights : array_like, shape (n,)
+        Finite plaintext vector ``w``.
+
+    Returns
+    -------
+    phe.EncryptedNumber
+        ``Enc(Σ w_i·x_i)``.
+
+    Raises
+    ------
+    TypeError
+        If ``ciphertexts`` is not a sequence of phe.EncryptedNumber.
+    ValueError
+        If ``ciphertexts`` is empty or mixes public keys.
+        Also if ``weights`` has the wrong length or a non-finite entry.
+    """
     return encrypted_weighted_sum(ciphertexts, weights)
 
 
@@ -226,6 +279,28 @@ def encrypted_linear_score(ciphertexts: Sequence[phe.EncryptedNumber], weights: 
     *server* holds the plaintext model ``(w, b)`` and returns ``Enc(w·x + b)`` without learning
     ``x``; only the client decrypts the score (and applies e.g. a sigmoid itself). The server's
     model is not hidden from a client that queries many times (model extraction, unit 01).
+
+    Parameters
+    ----------
+    ciphertexts : sequence of phe.EncryptedNumber
+        The client's encrypted features ``Enc(x_1..x_n)``.
+    weights : array_like, shape (n,)
+        The server's plaintext weights ``w``.
+    bias : float
+        The server's plaintext intercept ``b`` (finite).
+
+    Returns
+    -------
+    phe.EncryptedNumber
+        ``Enc(w·x + b)``.
+
+    Raises
+    ------
+    TypeError
+        If ``ciphertexts`` is not a sequence of phe.EncryptedNumber.
+    ValueError
+        If ``ciphertexts`` is empty or mixes public keys.
+        Also if ``bias`` is not a finite number, or ``weights`` has the wrong length or a non-finite entry.
     """
     if isinstance(bias, bool) or not isinstance(bias, (int, float, np.floating, np.integer)) or \
             not math.isfinite(float(bias)):
@@ -243,6 +318,15 @@ def describe_encoding(public_key: phe.PaillierPublicKey, value: float, precision
         ``mantissa`` (signed integer), ``exponent`` (base 16), ``plaintext`` (integer in
         ``[0, n)``; negative mantissas wrapped to ``n + mantissa``), ``negative_wrapped`` (bool),
         ``decoded`` (``mantissa·16^exponent`` as phe decodes it) and ``max_int`` (``n//3 - 1``).
+
+    Parameters
+    ----------
+    public_key : phe.PaillierPublicKey
+        Key whose modulus ``n`` defines the plaintext space.
+    value : float
+        Finite value to encode.
+    precision : float or None, default None
+        Passed to ``phe.EncodedNumber.encode`` (None: phe chooses the exponent).
 
     Examples
     --------
@@ -263,7 +347,27 @@ def describe_encoding(public_key: phe.PaillierPublicKey, value: float, precision
 
 
 def ciphertext_bytes(public_key: phe.PaillierPublicKey, count: int = 1) -> int:
-    """Bytes needed to send ``count`` ciphertexts (each an integer mod ``n²``: ``ceil(2·|n|/8)`` bytes)."""
+    """Bytes needed to send ``count`` ciphertexts (each an integer mod ``n²``: ``ceil(2·|n|/8)`` bytes).
+
+    Parameters
+    ----------
+    public_key : phe.PaillierPublicKey
+        The key (its ``n²`` sets the ciphertext size).
+    count : int, default 1
+        Number of ciphertexts (>= 0).
+
+    Returns
+    -------
+    int
+        ``count · ceil(bitlength(n²) / 8)``.
+
+    Raises
+    ------
+    TypeError
+        If ``public_key`` is not a phe.PaillierPublicKey or ``count`` not an integer.
+    ValueError
+        If ``count < 0``.
+    """
     pub = _check_public_key(public_key)
     count = check_int("count", count, minimum=0)
     return count * math.ceil(pub.nsquare.bit_length() / 8)

@@ -123,6 +123,15 @@ def check_security(poly_degree: int, coeff_mod_bit_sizes: Sequence[int], *, demo
     ValueError, TypeError
         For an unknown degree or malformed bit sizes.
 
+    Parameters
+    ----------
+    poly_degree : int
+        Ring degree ``N``, a key of :data:`HE_STANDARD_128`.
+    coeff_mod_bit_sizes : sequence of int
+        Bit sizes of the coefficient-modulus primes.
+    demo : bool, default False
+        Warn instead of raising for parameters above the limit.
+
     Examples
     --------
     >>> check_security(8192, [60, 40, 40, 60])["secure"]
@@ -152,7 +161,21 @@ def ckks_depth(coeff_mod_bit_sizes: Sequence[int]) -> int:
 
 @dataclass(frozen=True)
 class CKKSPlan:
-    """A CKKS parameter set for a multiplicative depth (see :func:`plan_ckks`)."""
+    """A CKKS parameter set for a multiplicative depth (see :func:`plan_ckks`).
+
+    Parameters
+    ----------
+    depth : int
+        Number of rescaled multiplications supported.
+    scale_bits : int
+        Bits of the scale ``2^s`` (size of the middle primes).
+    integer_bits : int
+        Bits above the scale kept for the integer part (first and last primes are ``s + i`` bits).
+    poly_degree : int
+        Ring degree ``N``.
+    coeff_mod_bit_sizes : tuple of int
+        The coefficient-modulus bit sizes ``[s + i] + [s]·depth + [s + i]``.
+    """
 
     depth: int
     scale_bits: int
@@ -181,6 +204,20 @@ def plan_ckks(depth: int, scale_bits: int = 40, integer_bits: int = 20) -> CKKSP
     ------
     ValueError
         If ``s + i > 60`` (SEAL's largest prime) or no degree up to 32768 is secure for the depth.
+
+    Parameters
+    ----------
+    depth : int
+        Rescaled multiplications needed (>= 0).
+    scale_bits : int, default 40
+        Scale bits ``s`` in [10, 60].
+    integer_bits : int, default 20
+        Integer bits ``i`` (>= 1).
+
+    Returns
+    -------
+    CKKSPlan
+        The plan with the smallest secure ``N``.
 
     Examples
     --------
@@ -305,6 +342,22 @@ def bfv_context(poly_degree: int = 8192, plain_modulus: int = 1032193,
     ValueError
         If ``plain_modulus`` is not a prime ≡ 1 mod 2N (e.g. 16385 = 5·29·113 ≡ 1 mod 16384 is
         refused: batching needs a prime, the slots are the 2N-th roots of unity mod t).
+
+    Parameters
+    ----------
+    poly_degree : int, default 8192
+        Ring degree ``N``, a key of :data:`HE_STANDARD_128`.
+    plain_modulus : int, default 1032193
+        Plaintext modulus ``t`` (>= 2), a prime ≡ 1 mod 2N.
+    coeff_mod_bit_sizes : sequence of int or None, default None
+        Coefficient-modulus bit sizes (None: SEAL's BFVDefault for ``N``).
+    demo : bool, default False
+        Allow insecure parameters with a warning.
+
+    Returns
+    -------
+    tenseal.Context
+        A private BFV context.
     """
     import tenseal.sealapi as sealapi
 
@@ -336,6 +389,27 @@ def rescale_bias(poly_degree: int, coeff_mod_bit_sizes: Sequence[int], scale_bit
     SEAL picks the primes (``≡ 1 mod 2N``, close to but below ``2^bits``); the ``k``-th rescale
     divides by the ``k``-th prime from the end of the middle chain while TenSEAL keeps the scale
     label ``2^scale_bits``, so the decrypted value is multiplied by ``Π_k 2^scale_bits / p_k``.
+
+    Parameters
+    ----------
+    poly_degree : int
+        Ring degree ``N``.
+    coeff_mod_bit_sizes : sequence of int
+        Coefficient-modulus bit sizes (SEAL picks the primes from them).
+    scale_bits : int
+        Bits of the scale label ``2^scale_bits``.
+    multiplications : int, default 1
+        Number of rescales, in ``[0, depth]`` of the chain.
+
+    Returns
+    -------
+    float
+        ``Π_k 2^scale_bits / p_k`` over the first ``multiplications`` rescale primes.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an unknown degree, malformed bit sizes or ``multiplications`` outside ``[0, depth]``.
 
     Examples
     --------

@@ -79,7 +79,17 @@ def _prime(bits: int, rng: np.random.Generator) -> int:
 
 @dataclass(frozen=True)
 class RSAKey:
-    """Toy RSA key: public ``(n, e)``, private ``d``."""
+    """Toy RSA key: public ``(n, e)``, private ``d``.
+
+    Parameters
+    ----------
+    n : int
+        Modulus ``p·q``.
+    e : int
+        Public exponent.
+    d : int
+        Private exponent, ``e·d ≡ 1 mod λ(n)``.
+    """
 
     n: int
     e: int
@@ -88,7 +98,21 @@ class RSAKey:
 
 @dataclass(frozen=True)
 class ElGamalKey:
-    """Toy ElGamal key: safe prime ``p = 2q + 1``, generator ``g`` of order ``q``, public ``h = g^x``, secret ``x``."""
+    """Toy ElGamal key: safe prime ``p = 2q + 1``, generator ``g`` of order ``q``, public ``h = g^x``, secret ``x``.
+
+    Parameters
+    ----------
+    p : int
+        Safe prime ``2q + 1``.
+    q : int
+        Prime order of the subgroup.
+    g : int
+        Generator of the order-``q`` subgroup.
+    h : int
+        Public key ``g^x mod p``.
+    x : int
+        Secret key in ``[1, q)``.
+    """
 
     p: int
     q: int
@@ -133,17 +157,77 @@ def _check_message(name: str, m: int, modulus: int, minimum: int = 0) -> int:
 
 
 def rsa_encrypt(key: RSAKey, m: int) -> int:
-    """``m^e mod n`` (deterministic: no padding, no randomness)."""
+    """``m^e mod n`` (deterministic: no padding, no randomness).
+
+    Parameters
+    ----------
+    key : RSAKey
+        The key (only ``n`` and ``e`` are used).
+    m : int
+        Message in ``[0, n)``.
+
+    Returns
+    -------
+    int
+        The ciphertext ``m^e mod n``.
+
+    Raises
+    ------
+    TypeError
+        If ``m`` is not an integer.
+    ValueError
+        If ``m`` is outside ``[0, n)``.
+    """
     return pow(_check_message("m", m, key.n), key.e, key.n)
 
 
 def rsa_decrypt(key: RSAKey, c: int) -> int:
-    """``c^d mod n``."""
+    """``c^d mod n``.
+
+    Parameters
+    ----------
+    key : RSAKey
+        The key (``n`` and ``d`` are used).
+    c : int
+        Ciphertext in ``[0, n)``.
+
+    Returns
+    -------
+    int
+        The message ``c^d mod n``.
+
+    Raises
+    ------
+    TypeError
+        If ``c`` is not an integer.
+    ValueError
+        If ``c`` is outside ``[0, n)``.
+    """
     return pow(_check_message("c", c, key.n), key.d, key.n)
 
 
 def rsa_multiply(key: RSAKey, c1: int, c2: int) -> int:
-    """``c1·c2 mod n`` = Enc(m1·m2 mod n), computed from the public key only."""
+    """``c1·c2 mod n`` = Enc(m1·m2 mod n), computed from the public key only.
+
+    Parameters
+    ----------
+    key : RSAKey
+        The key (only ``n`` is used).
+    c1, c2 : int
+        Ciphertexts in ``[0, n)``.
+
+    Returns
+    -------
+    int
+        ``c1·c2 mod n``.
+
+    Raises
+    ------
+    TypeError
+        If a ciphertext is not an integer.
+    ValueError
+        If a ciphertext is outside ``[0, n)``.
+    """
     return _check_message("c1", c1, key.n) * _check_message("c2", c2, key.n) % key.n
 
 
@@ -151,6 +235,27 @@ def rsa_guess_attack(key: RSAKey, c: int, candidates: range | list[int]) -> int 
     """Recover ``m`` from ``c`` by encrypting every candidate with the *public* key (determinism).
 
     Returns the candidate with ``Enc(m') == c``, or ``None``.
+
+    Parameters
+    ----------
+    key : RSAKey
+        The key (only the public ``n``, ``e`` are used).
+    c : int
+        The intercepted ciphertext.
+    candidates : range or list of int
+        Messages to try.
+
+    Returns
+    -------
+    int or None
+        The first candidate that encrypts to ``c``, or None.
+
+    Raises
+    ------
+    TypeError
+        If ``c`` is not an integer.
+    ValueError
+        If ``c`` is outside ``[0, n)``.
     """
     c = _check_message("c", c, key.n)
     for m in candidates:
@@ -160,7 +265,20 @@ def rsa_guess_attack(key: RSAKey, c: int, candidates: range | list[int]) -> int 
 
 
 def legendre(a: int, p: int) -> int:
-    """Legendre symbol ``(a/p)`` in {-1, 0, 1} (Euler's criterion ``a^((p-1)/2) mod p``)."""
+    """Legendre symbol ``(a/p)`` in {-1, 0, 1} (Euler's criterion ``a^((p-1)/2) mod p``).
+
+    Parameters
+    ----------
+    a : int
+        The integer.
+    p : int
+        An odd prime.
+
+    Returns
+    -------
+    int
+        1 if ``a`` is a non-zero square mod ``p``, -1 if not a square, 0 if ``p`` divides ``a``.
+    """
     s = pow(a, (p - 1) // 2, p)
     return -1 if s == p - 1 else int(s)
 
@@ -172,6 +290,25 @@ def elgamal_keygen(bits: int, rng: np.random.Generator) -> ElGamalKey:
 
     ``g = 4 = 2²`` generates the quadratic residues (order ``q``) of ``Z_p^*`` for a safe prime
     ``p = 2q + 1`` with ``q > 2``.
+
+    Parameters
+    ----------
+    bits : int
+        Size of the safe prime ``p``, in [16, 1024].
+    rng : numpy.random.Generator or int
+        Source of the primes and of the secret ``x``.
+
+    Returns
+    -------
+    ElGamalKey
+        The key with ``g = 4``.
+
+    Raises
+    ------
+    TypeError
+        If ``bits`` is not an integer or ``rng`` not a Generator/seed.
+    ValueError
+        If ``bits`` is outside [16, 1024].
     """
     bits = check_int("bits", bits, minimum=16, maximum=1024)
     rng = check_rng(rng)
@@ -190,6 +327,27 @@ def elgamal_encrypt(key: ElGamalKey, m: int, rng: np.random.Generator) -> tuple[
     ``r`` is drawn exactly uniformly from ``[1, q)`` with the given ``rng`` (rejection sampling,
     no cap), so a seeded ``rng`` makes the demo reproducible — which is exactly why this toy must
     not encrypt real data (a real implementation draws ``r`` with ``secrets.randbelow(q - 1) + 1``).
+
+    Parameters
+    ----------
+    key : ElGamalKey
+        The key (public ``p``, ``q``, ``g``, ``h`` are used).
+    m : int
+        Message in ``[1, p)``.
+    rng : numpy.random.Generator or int
+        Source of the ephemeral ``r``.
+
+    Returns
+    -------
+    tuple of (int, int)
+        The ciphertext ``(c1, c2)``.
+
+    Raises
+    ------
+    TypeError
+        If ``m`` is not an integer or ``rng`` not a Generator/seed.
+    ValueError
+        If ``m`` is outside ``[1, p)``.
     """
     m = _check_message("m", m, key.p, minimum=1)
     r = _uniform_below(key.q - 1, check_rng(rng)) + 1
@@ -197,16 +355,55 @@ def elgamal_encrypt(key: ElGamalKey, m: int, rng: np.random.Generator) -> tuple[
 
 
 def elgamal_decrypt(key: ElGamalKey, c: tuple[int, int]) -> int:
-    """``c2 · c1^(-x) mod p``."""
+    """``c2 · c1^(-x) mod p``.
+
+    Parameters
+    ----------
+    key : ElGamalKey
+        The key (secret ``x`` and ``p`` are used).
+    c : tuple of (int, int)
+        The ciphertext ``(c1, c2)``.
+
+    Returns
+    -------
+    int
+        The message ``m``.
+    """
     c1, c2 = c
     return c2 * pow(c1, -key.x, key.p) % key.p
 
 
 def elgamal_multiply(key: ElGamalKey, a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
-    """Component-wise product = Enc(m_a·m_b mod p), from public values only."""
+    """Component-wise product = Enc(m_a·m_b mod p), from public values only.
+
+    Parameters
+    ----------
+    key : ElGamalKey
+        The key (only ``p`` is used).
+    a, b : tuple of (int, int)
+        Two ciphertexts.
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(a1·b1 mod p, a2·b2 mod p)``.
+    """
     return a[0] * b[0] % key.p, a[1] * b[1] % key.p
 
 
 def elgamal_residuosity_leak(key: ElGamalKey, c: tuple[int, int]) -> int:
-    """The Legendre symbol of the *plaintext*, read from the ciphertext alone: ``(c2/p) = (m/p)``."""
+    """The Legendre symbol of the *plaintext*, read from the ciphertext alone: ``(c2/p) = (m/p)``.
+
+    Parameters
+    ----------
+    key : ElGamalKey
+        The key (only the public ``p`` is used).
+    c : tuple of (int, int)
+        The ciphertext ``(c1, c2)``.
+
+    Returns
+    -------
+    int
+        ``(c2/p)`` in {-1, 0, 1}, equal to ``(m/p)`` because ``h^r`` is a quadratic residue.
+    """
     return legendre(c[1], key.p)
