@@ -294,7 +294,7 @@ def card_gaps(remote: Remote) -> tuple[bool, str]:
 
 def card_hidden(remote: Remote) -> tuple[bool, str]:
     rng = secret_rng("04/gov-card/hidden")
-    groups = list(rng.choice(["a", "b", "c"], size=90))
+    groups = [str(v) for v in rng.choice(["a", "b", "c"], size=90)]
     y_true = rng.integers(0, 2, size=90)
     y_pred = np.where(rng.random(90) < 0.8, y_true, 1 - y_true)
     for g in ("a", "b", "c"):  # every group has positives and negatives
