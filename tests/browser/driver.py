@@ -194,9 +194,11 @@ def move_slider(page, index: int, run: NotebookRun) -> None:
     src = image.get_attribute("src")
     before = image.screenshot()
     handle = target.locator(".widget-slider .noUi-handle").first
-    for attempt in range(3):  # one step, as an instructor would; again if the key press was lost
+    # one step, as an instructor would; then bigger moves, for demos whose figure a single step does not
+    # change (a threshold step between two scores) or when a key press was lost
+    for attempt, key in enumerate(("ArrowRight", "PageUp", "End")):
         handle.focus()
-        page.keyboard.press("ArrowRight")
+        page.keyboard.press(key)
         try:
             page.wait_for_function(
                 "([i, s]) => { const c = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];"
