@@ -42,7 +42,17 @@ class BudgetExceededError(ValueError):
 
 @dataclass(frozen=True)
 class LedgerEntry:
-    """One accepted query: its label and the (ε, δ) it spent."""
+    """One accepted query: its label and the (ε, δ) it spent.
+
+    Parameters
+    ----------
+    label : str
+        What the query was.
+    epsilon : float
+        ε spent.
+    delta : float
+        δ spent.
+    """
 
     label: str
     epsilon: float

@@ -49,7 +49,27 @@ __all__ = ["fedavg", "coordinate_median", "trimmed_mean", "krum_scores", "krum",
 
 
 def check_updates(updates: Any, weights: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate stacked updates (n >= 1 rows, same length) and optional weights (n,) >= 0, sum > 0."""
+    """Validate stacked updates (n >= 1 rows, same length) and optional weights (n,) >= 0, sum > 0.
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    weights : array_like, shape (n,), optional
+        Aggregation weights.
+
+    Returns
+    -------
+    updates : numpy.ndarray, shape (n, d)
+        The updates as a float matrix (higher-dimensional updates are flattened per client).
+    weights : numpy.ndarray, shape (n,) or None
+        The weights as floats, or None if none were given.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Empty, ragged, 1-D or non-finite updates; weights of the wrong length, negative or summing to 0.
+    """
     if isinstance(updates, (list, tuple)) and len(updates) == 0:
         raise ValueError("updates must hold at least one client update, got an empty list")
     if isinstance(updates, (list, tuple)):
@@ -118,6 +138,18 @@ def trimmed_mean(updates: Any, beta: float = 0.2) -> np.ndarray:
     ------
     ValueError
         If β is not in [0, 0.5).
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    beta : float, default 0.2
+        Fraction trimmed at each end, in [0, 0.5).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        The coordinate-wise trimmed mean.
     """
     arr, _ = check_updates(updates)
     beta = check_probability("beta", beta, open_low=False)
@@ -132,6 +164,23 @@ def krum_scores(updates: Any, n_malicious: int) -> np.ndarray:
     """Krum score of each update: sum of squared distances to its n − f − 2 nearest other updates.
 
     (Flower uses ``max(1, n − f − 2)`` neighbours; so do we.)
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    n_malicious : int
+        Assumed number ``f`` of Byzantine clients, in [0, n − 1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The score of each update (lower = more central).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Malformed updates or ``n_malicious`` outside [0, n − 1].
     """
     arr, _ = check_updates(updates)
     f = check_int("n_malicious", n_malicious, minimum=0, maximum=arr.shape[0] - 1)
@@ -154,6 +203,18 @@ def krum(updates: Any, n_malicious: int) -> np.ndarray:
     ------
     ValueError
         If n <= 2f + 2 (n updates, f = ``n_malicious``), e.g. n = 6, f = 3.
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    n_malicious : int
+        Assumed number ``f`` of Byzantine clients.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        A copy of the selected update.
     """
     arr, _ = check_updates(updates)
     _check_krum_range(arr.shape[0], n_malicious)
@@ -176,6 +237,22 @@ def multi_krum(updates: Any, n_malicious: int, n_selected: int, weights: Any = N
     ------
     ValueError
         If n <= 2f + 2 (Krum's precondition, see :func:`krum`) or ``n_selected`` is not in [1, n].
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    n_malicious : int
+        Assumed number ``f`` of Byzantine clients.
+    n_selected : int
+        Number ``m`` of lowest-score updates averaged, in [1, n].
+    weights : array_like, shape (n,), optional
+        Non-negative FedAvg weights (e.g. example counts); None = equal weights.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        The weighted mean of the selected updates.
     """
     arr, w = check_updates(updates, weights)
     _check_krum_range(arr.shape[0], n_malicious)
@@ -185,7 +262,25 @@ def multi_krum(updates: Any, n_malicious: int, n_selected: int, weights: Any = N
 
 
 def clip_by_norm(update: Any, max_norm: float) -> np.ndarray:
-    """u · min(1, C / ‖u‖₂): the update scaled down to L2 norm at most C (unchanged if shorter)."""
+    """u · min(1, C / ‖u‖₂): the update scaled down to L2 norm at most C (unchanged if shorter).
+
+    Parameters
+    ----------
+    update : array_like
+        Finite update ``u`` (any shape; the norm is over all entries).
+    max_norm : float
+        Bound ``C`` (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        The clipped update, same shape as ``update`` (a copy).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Empty or non-finite ``update``, or ``max_norm <= 0``.
+    """
     u = check_finite_array("update", update)
     max_norm = check_positive("max_norm", max_norm)
     norm = float(np.linalg.norm(u))
@@ -193,7 +288,27 @@ def clip_by_norm(update: Any, max_norm: float) -> np.ndarray:
 
 
 def norm_clipped_mean(updates: Any, max_norm: float, weights: Any = None) -> np.ndarray:
-    """FedAvg of updates clipped to L2 norm C (Sun et al. 2019): a client moves the mean by <= C·wᵢ/Σw."""
+    """FedAvg of updates clipped to L2 norm C (Sun et al. 2019): a client moves the mean by <= C·wᵢ/Σw.
+
+    Parameters
+    ----------
+    updates : array_like, shape (n, d) or list of n arrays of one shape
+        One flattened update per client.
+    max_norm : float
+        Clipping bound ``C`` (> 0).
+    weights : array_like, shape (n,), optional
+        Non-negative FedAvg weights; None = equal weights.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``Σ wᵢ · clip(uᵢ, C) / Σ w``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Malformed updates or weights, or ``max_norm <= 0``.
+    """
     arr, w = check_updates(updates, weights)
     max_norm = check_positive("max_norm", max_norm)
     norms = np.linalg.norm(arr, axis=1)
@@ -214,6 +329,26 @@ AGGREGATORS: dict[str, Callable[..., Callable[[np.ndarray, np.ndarray], np.ndarr
 
 
 def get_aggregator(name: str, **options: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """An aggregator ``agg(updates, weights) -> vector`` by name (see :data:`AGGREGATORS`)."""
+    """An aggregator ``agg(updates, weights) -> vector`` by name (see :data:`AGGREGATORS`).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`AGGREGATORS`.
+    **options
+        Keyword arguments of that aggregator's factory (e.g. ``beta``, ``n_malicious``).
+
+    Returns
+    -------
+    callable
+        ``agg(updates, weights) -> numpy.ndarray of shape (d,)``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not in :data:`AGGREGATORS`.
+    TypeError
+        If ``name`` is unhashable or ``options`` do not fit the factory.
+    """
     check_choice("aggregator", name, sorted(AGGREGATORS))
     return AGGREGATORS[name](**options)

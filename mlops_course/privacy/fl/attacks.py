@@ -45,7 +45,25 @@ TRIGGER_PIXELS = (54, 55, 62, 63)
 
 @dataclass(frozen=True)
 class AttackContext:
-    """What a malicious client knows when it computes its update in one round."""
+    """What a malicious client knows when it computes its update in one round.
+
+    Parameters
+    ----------
+    global_params : list of numpy.ndarray
+        The global model the client received this round.
+    honest_update : numpy.ndarray
+        The flattened update honest local training would send.
+    client : int
+        The client's index.
+    server_round : int
+        The round number (from 1).
+    weight_share : float
+        The client's aggregation weight ``pᵢ = nᵢ / Σ n`` over the sampled clients.
+    n_selected : int
+        Number of clients sampled this round.
+    rng : numpy.random.Generator
+        The client's generator for this round.
+    """
 
     global_params: Params
     honest_update: np.ndarray
@@ -60,7 +78,27 @@ Attack = Callable[[AttackContext], np.ndarray]
 
 
 def add_trigger(X: np.ndarray, pixels: tuple[int, ...] = TRIGGER_PIXELS, value: float = 1.0) -> np.ndarray:
-    """A copy of X with the trigger pixels set to ``value`` (the backdoor's key)."""
+    """A copy of X with the trigger pixels set to ``value`` (the backdoor's key).
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, d)
+        Finite inputs (flattened images).
+    pixels : tuple of int, default TRIGGER_PIXELS
+        Column indices of the trigger.
+    value : float, default 1.0
+        Value written into the trigger pixels.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d)
+        The triggered copy.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``X`` is not a finite, non-empty 2-D array.
+    """
     X = check_finite_array("X", X, ndim=2)
     out = X.copy()
     out[:, list(pixels)] = value
@@ -69,7 +107,33 @@ def add_trigger(X: np.ndarray, pixels: tuple[int, ...] = TRIGGER_PIXELS, value: 
 
 def poison_dataset(X: np.ndarray, y: np.ndarray, target: int, fraction: float,
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The attacker's training set: its clean data plus triggered copies of a ``fraction`` labelled ``target``."""
+    """The attacker's training set: its clean data plus triggered copies of a ``fraction`` labelled ``target``.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (n, d)
+        The attacker's clean inputs.
+    y : numpy.ndarray, shape (n,)
+        Their labels.
+    target : int
+        Class the backdoor should output (>= 0).
+    fraction : float
+        Share of the ``n`` rows copied with the trigger, in (0, 1] (at least one row).
+    rng : numpy.random.Generator or int
+        Chooses which rows are copied.
+
+    Returns
+    -------
+    X_poisoned : numpy.ndarray, shape (n + k, d)
+        Clean rows followed by ``k = max(1, round(fraction·n))`` triggered copies.
+    y_poisoned : numpy.ndarray, shape (n + k,)
+        Original labels followed by ``k`` times ``target``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-finite ``X``, ``target < 0``, ``fraction`` outside (0, 1] or a bad ``rng``.
+    """
     X = check_finite_array("X", X, ndim=2)
     target = check_int("target", target, minimum=0)
     fraction = check_probability("fraction", fraction, open_high=False)
@@ -80,14 +144,52 @@ def poison_dataset(X: np.ndarray, y: np.ndarray, target: int, fraction: float,
 
 
 def backdoor_success(params: Params, X: np.ndarray, y: np.ndarray, target: int) -> float:
-    """Attack success rate: fraction of triggered test inputs (true class ≠ target) classified as ``target``."""
+    """Attack success rate: fraction of triggered test inputs (true class ≠ target) classified as ``target``.
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        Model parameters (as :func:`~mlops_course.privacy.fl.task.predict_logits` takes them).
+    X : numpy.ndarray, shape (n, d)
+        Clean test inputs.
+    y : numpy.ndarray, shape (n,)
+        Their true labels.
+    target : int
+        The backdoor's target class.
+
+    Returns
+    -------
+    float
+        Fraction in [0, 1] of triggered inputs whose true class is not ``target`` that are predicted as ``target``
+        (NaN if every label equals ``target``).
+    """
     keep = np.asarray(y) != target
     pred = np.argmax(predict_logits(params, add_trigger(np.asarray(X)[keep])), axis=1)
     return float(np.mean(pred == target))
 
 
 def boosted_replacement(global_vec: np.ndarray, target_vec: np.ndarray, weight_share: float) -> np.ndarray:
-    """The update Δ = (X − G)/p that replaces the FedAvg global model G by X (Bagdasaryan et al., Eq. 3)."""
+    """The update Δ = (X − G)/p that replaces the FedAvg global model G by X (Bagdasaryan et al., Eq. 3).
+
+    Parameters
+    ----------
+    global_vec : numpy.ndarray, shape (d,)
+        Flattened current global model ``G``.
+    target_vec : numpy.ndarray, shape (d,)
+        Flattened model ``X`` the attacker wants the server to adopt.
+    weight_share : float
+        The attacker's aggregation weight ``p`` in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        The boosted update ``(X − G) / p``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``weight_share`` is not in (0, 1].
+    """
     weight_share = check_probability("weight_share", weight_share, open_high=False)
     return (np.asarray(target_vec, dtype=float) - np.asarray(global_vec, dtype=float)) / weight_share
 

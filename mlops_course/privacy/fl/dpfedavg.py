@@ -167,12 +167,45 @@ def dpfedavg_epsilon(noise_multiplier: float, sampling_rate: float, rounds: int,
     """User-level ε after ``rounds`` DP-FedAvg rounds (Poisson rate q, multiplier z), via RDP.
 
     Same accounting as DP-SGD with "examples" replaced by "users" (McMahan et al. 2018, Sec. 3).
+
+    Parameters
+    ----------
+    noise_multiplier : float
+        ``z = σ / C`` (noise std over the per-user clipping norm).
+    sampling_rate : float
+        Poisson user-sampling rate ``q`` per round.
+    rounds : int
+        Number of rounds.
+    delta : float
+        Target δ.
+
+    Returns
+    -------
+    float
+        The user-level ε.
     """
     return dpsgd_epsilon(noise_multiplier, sampling_rate, rounds, delta)
 
 
 def dpfedavg_noise_multiplier(epsilon: float, delta: float, sampling_rate: float, rounds: int) -> float:
-    """Smallest z such that ``rounds`` rounds at rate q stay within (ε, δ) user-level DP."""
+    """Smallest z such that ``rounds`` rounds at rate q stay within (ε, δ) user-level DP.
+
+    Parameters
+    ----------
+    epsilon : float
+        Target user-level ε (> 0).
+    delta : float
+        Target δ in (0, 1).
+    sampling_rate : float
+        Poisson user-sampling rate ``q`` per round.
+    rounds : int
+        Number of rounds.
+
+    Returns
+    -------
+    float
+        The noise multiplier ``z``.
+    """
     return calibrate_noise_multiplier(epsilon, delta, sampling_rate, rounds)
 
 
@@ -182,6 +215,33 @@ def charge_rounds(accountant: PrivacyAccountant, noise_multiplier: float, sampli
 
     Returns the ε charged; raises ``BudgetExceededError`` (and records nothing) if the run would
     exceed the budget, so an over-budget run never starts.
+
+    Parameters
+    ----------
+    accountant : PrivacyAccountant
+        The budget to charge.
+    noise_multiplier : float
+        ``z = σ / C``.
+    sampling_rate : float
+        Poisson user-sampling rate ``q`` in (0, 1].
+    rounds : int
+        Number of rounds (>= 1).
+    delta : float
+        δ of the charge, in (0, 1).
+    label : str, default "DP-FedAvg"
+        Prefix of the ledger entry's label.
+
+    Returns
+    -------
+    float
+        The ε charged.
+
+    Raises
+    ------
+    BudgetExceededError
+        If the charge would exceed the accountant's budget.
+    ValueError, TypeError
+        For an invalid ``sampling_rate``, ``rounds`` or ``delta``.
     """
     check_probability("sampling_rate", sampling_rate, open_high=False)
     check_int("rounds", rounds, minimum=1)

@@ -49,7 +49,27 @@ BYTES_PER_PARAMETER = 8  # float64 on the wire
 
 @dataclass
 class FLHistory:
-    """Per-round record of a federated run (round r = after r aggregations; row 0 = initial model)."""
+    """Per-round record of a federated run (round r = after r aggregations; row 0 = initial model).
+
+    Parameters
+    ----------
+    rounds : numpy.ndarray, shape (R + 1,)
+        Round numbers ``0..R``.
+    loss, accuracy : numpy.ndarray, shape (R + 1,)
+        Test loss and accuracy of the global model after each round.
+    bytes_down, bytes_up : numpy.ndarray of int, shape (R + 1,)
+        Model bytes sent to / received from the sampled clients in each round.
+    drift : numpy.ndarray, shape (R + 1,)
+        Client drift ``mean ‖Δᵢ − Δ̄‖`` of the round's updates (0 for row 0 or no client).
+    clients : list of numpy.ndarray
+        Indices of the clients sampled in each round (empty for row 0).
+    params : list of numpy.ndarray
+        The final global model.
+    metrics : dict of str to numpy.ndarray, default {}
+        Extra per-round metrics requested by the caller.
+    weights : list of numpy.ndarray, default []
+        Flattened global model after each round (only if requested).
+    """
 
     rounds: np.ndarray
     loss: np.ndarray

@@ -35,7 +35,27 @@ __all__ = ["batch_gradient", "invert_gradient", "reconstruction_error"]
 
 
 def batch_gradient(params: Params, X: Any, y: Any) -> Params:
-    """The gradient a client would share after one step on (X, y) (mean loss over the batch)."""
+    """The gradient a client would share after one step on (X, y) (mean loss over the batch).
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        Model parameters.
+    X : array_like, shape (n, d)
+        The client's batch.
+    y : array_like of int, shape (n,)
+        Its labels.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Gradient of the mean loss, one array per parameter.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-finite ``X`` or a label count different from ``X``'s rows.
+    """
     X = check_finite_array("X", X, ndim=2)
     y = np.asarray(y, dtype=np.int64).reshape(-1)
     if y.shape[0] != X.shape[0]:
@@ -81,7 +101,25 @@ def invert_gradient(grad_W: Any, grad_b: Any) -> tuple[np.ndarray, int]:
 
 
 def reconstruction_error(x_true: Any, x_hat: Any) -> float:
-    """Relative L2 error ‖x̂ − x‖ / ‖x‖ (0 = exact recovery)."""
+    """Relative L2 error ‖x̂ − x‖ / ‖x‖ (0 = exact recovery).
+
+    Parameters
+    ----------
+    x_true : array_like
+        The client's real input.
+    x_hat : array_like
+        The attacker's reconstruction, same shape.
+
+    Returns
+    -------
+    float
+        ``‖x̂ − x‖ / ‖x‖`` (>= 0).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Empty, non-finite or differently shaped inputs.
+    """
     a = check_finite_array("x_true", x_true)
     b = check_finite_array("x_hat", x_hat)
     if a.shape != b.shape:

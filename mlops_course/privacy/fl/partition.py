@@ -49,6 +49,25 @@ def _check_clients(n_clients: Any, n: int) -> int:
 def iid_partition(n_examples: int, n_clients: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Shuffle ``range(n_examples)`` and cut it into ``n_clients`` parts whose sizes differ by <= 1.
 
+    Parameters
+    ----------
+    n_examples : int
+        Number of examples ``n`` (>= 1).
+    n_clients : int
+        Number of clients, 1 <= n_clients <= n.
+    rng : numpy.random.Generator or int
+        Source of the shuffle.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Sorted example indices of each client; together a partition of ``range(n)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``n_examples < 1``, ``n_clients`` is out of range or ``rng`` is not a Generator/seed.
+
     Examples
     --------
     >>> parts = iid_partition(10, 3, np.random.default_rng(0))
@@ -129,6 +148,28 @@ def shard_partition(labels: Any, n_clients: int, shards_per_client: int,
     The indices sorted by label are cut into ``n_clients · shards_per_client`` equal shards and
     each client receives ``shards_per_client`` of them at random, so a client sees about
     ``shards_per_client`` classes.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (n,)
+        Non-negative class labels.
+    n_clients : int
+        Number of clients, 1 <= n_clients <= n.
+    shards_per_client : int
+        Shards ``s`` per client (>= 1, ``n_clients · s <= n``).
+    rng : numpy.random.Generator or int
+        Source of the shard assignment.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Sorted example indices of each client; together a partition of ``range(n)``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Labels that are not non-negative integers, ``n_clients`` or ``shards_per_client`` out of range,
+        or a bad ``rng``.
     """
     y = _check_labels(labels)
     n_clients = _check_clients(n_clients, y.size)
@@ -148,7 +189,30 @@ def partition(labels: Any, n_clients: int, scheme: str, rng: np.random.Generator
 
     Parameters
     ----------
+    labels : array_like of int, shape (n,)
+        Non-negative class labels (only their number is used by ``"iid"``).
+    n_clients : int
+        Number of clients, 1 <= n_clients <= n.
     scheme : {"iid", "dirichlet", "shards"}
+        The partition scheme.
+    rng : numpy.random.Generator or int
+        Source of the random split.
+    alpha : float, default 0.5
+        Dirichlet concentration α > 0 (``"dirichlet"`` only).
+    shards_per_client : int, default 2
+        Label shards per client (``"shards"`` only).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Sorted example indices of each client; together a partition of ``range(n)``.
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is not one of :data:`SCHEMES`, or the chosen scheme rejects its arguments.
+    TypeError
+        If ``scheme`` is unhashable, or an argument has the wrong type.
     """
     check_choice("scheme", scheme, SCHEMES)
     if scheme == "iid":
@@ -159,7 +223,27 @@ def partition(labels: Any, n_clients: int, scheme: str, rng: np.random.Generator
 
 
 def label_counts(labels: Any, parts: list[np.ndarray], n_classes: int | None = None) -> np.ndarray:
-    """Matrix (n_clients, n_classes) of how many examples of each class every client holds."""
+    """Matrix (n_clients, n_classes) of how many examples of each class every client holds.
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (n,)
+        Non-negative class labels.
+    parts : list of array_like of int
+        Each client's example indices (non-empty list).
+    n_classes : int or None, default None
+        Number of classes ``k`` (None: ``max(labels) + 1``).
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n_clients, k)
+        ``counts[i, c]``: examples of class ``c`` held by client ``i``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Labels that are not non-negative integers, ``n_classes < 1`` or an empty ``parts``.
+    """
     y = _check_labels(labels)
     k = int(y.max()) + 1 if n_classes is None else check_int("n_classes", n_classes, minimum=1)
     if not parts:

@@ -44,7 +44,20 @@ PRIME = 2**521 - 1  # field of the Shamir shares (a Mersenne prime larger than a
 
 
 def prg(seed: int, dim: int) -> np.ndarray:
-    """Expand an integer seed into ``dim`` integers uniform in [0, 2^32): ``default_rng(seed).integers``."""
+    """Expand an integer seed into ``dim`` integers uniform in [0, 2^32): ``default_rng(seed).integers``.
+
+    Parameters
+    ----------
+    seed : int
+        The seed (a shared secret or a self-mask seed).
+    dim : int
+        Length of the output.
+
+    Returns
+    -------
+    numpy.ndarray of uint64, shape (dim,)
+        Pseudo-random integers in ``[0, 2^32)``.
+    """
     return np.random.default_rng(int(seed)).integers(0, MODULUS, size=dim, dtype=np.uint64)
 
 
@@ -91,7 +104,27 @@ def pairwise_masks(seeds: Any, dim: int) -> np.ndarray:
 
 
 def quantize(x: Any, clip: float, bits: int = 16) -> np.ndarray:
-    """Fixed-point encoding of values in [−c, c] as integers in [0, 2^bits − 1] (after clipping)."""
+    """Fixed-point encoding of values in [−c, c] as integers in [0, 2^bits − 1] (after clipping).
+
+    Parameters
+    ----------
+    x : array_like
+        Finite real values.
+    clip : float
+        Bound ``c`` (> 0); values are clipped to ``[−c, c]``.
+    bits : int, default 16
+        Bits per value, in [1, 24].
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        ``round((clip(x) + c) / (2c) · (2^bits − 1))``, same shape as ``x``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Empty or non-finite ``x``, ``clip <= 0`` or ``bits`` outside [1, 24].
+    """
     x = check_finite_array("x", x)
     clip = check_positive("clip", clip)
     bits = check_int("bits", bits, minimum=1, maximum=24)
@@ -100,13 +133,54 @@ def quantize(x: Any, clip: float, bits: int = 16) -> np.ndarray:
 
 
 def dequantize(total: Any, n_clients: int, clip: float, bits: int = 16) -> np.ndarray:
-    """Decode the sum of ``n_clients`` quantized vectors back to the sum of reals (error <= n·c/(2^bits−1))."""
+    """Decode the sum of ``n_clients`` quantized vectors back to the sum of reals (error <= n·c/(2^bits−1)).
+
+    No validation: the arguments must be those used with :func:`quantize`.
+
+    Parameters
+    ----------
+    total : array_like
+        Sum (not reduced modulo ``2^32``) of ``n_clients`` quantized vectors.
+    n_clients : int
+        Number of vectors summed.
+    clip : float
+        The bound ``c`` used by :func:`quantize`.
+    bits : int, default 16
+        The bits used by :func:`quantize`.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``total / (2^bits − 1) · 2c − n_clients · c``.
+    """
     levels = 2**bits - 1
     return np.asarray(total, dtype=float) / levels * (2 * clip) - n_clients * clip
 
 
 def shamir_share(secret: int, n: int, threshold: int, rng: np.random.Generator) -> list[tuple[int, int]]:
-    """Split ``secret`` into n shares (x, f(x)) of a random degree-(t−1) polynomial over GF(2^521 − 1)."""
+    """Split ``secret`` into n shares (x, f(x)) of a random degree-(t−1) polynomial over GF(2^521 − 1).
+
+    Parameters
+    ----------
+    secret : int
+        Value in ``[0, 2^521 − 1)``.
+    n : int
+        Number of shares (>= 1).
+    threshold : int
+        Shares ``t`` needed to reconstruct, in [1, n].
+    rng : numpy.random.Generator or int
+        Source of the polynomial's random coefficients.
+
+    Returns
+    -------
+    list of (int, int)
+        The shares ``(x, f(x))`` for ``x = 1..n``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``n < 1``, ``threshold`` outside [1, n], ``secret`` out of range or a bad ``rng``.
+    """
     n = check_int("n", n, minimum=1)
     t = check_int("threshold", threshold, minimum=1, maximum=n)
     rng = check_rng(rng)
@@ -143,7 +217,19 @@ def _agree(private: Any, public: bytes) -> int:
 
 @dataclass
 class SecAggClient:
-    """One client's secrets: its X25519 mask key, its self-mask seed and the shares it holds."""
+    """One client's secrets: its X25519 mask key, its self-mask seed and the shares it holds.
+
+    Parameters
+    ----------
+    index : int
+        The client's index.
+    mask_key : cryptography X25519PrivateKey
+        Key agreed with every other client to derive the pairwise masks ``s_uv``.
+    self_seed : int
+        Seed ``b_u`` of the client's self-mask.
+    held_shares : dict, default {}
+        Shares of other clients' secrets held by this client, keyed by (secret kind, owner index).
+    """
 
     index: int
     mask_key: Any

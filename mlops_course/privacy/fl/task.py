@@ -63,7 +63,21 @@ Params = list[np.ndarray]
 
 @dataclass(frozen=True)
 class TaskData:
-    """Train/test arrays of a classification task."""
+    """Train/test arrays of a classification task.
+
+    Parameters
+    ----------
+    X_train : numpy.ndarray, shape (n_train, d)
+        Training features.
+    y_train : numpy.ndarray of int, shape (n_train,)
+        Training labels in ``0..n_classes − 1``.
+    X_test : numpy.ndarray, shape (n_test, d)
+        Test features.
+    y_test : numpy.ndarray of int, shape (n_test,)
+        Test labels.
+    n_classes : int
+        Number of classes ``k``.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -164,6 +178,17 @@ def init_params(n_features: int, n_classes: int, rng: np.random.Generator,
     -------
     list of numpy.ndarray
         ``[W1 (d, h1), b1 (h1,), ..., WL (h_{L-1}, k), bL (k,)]``.
+
+    Parameters
+    ----------
+    n_features : int
+        Input dimension ``d`` (>= 1).
+    n_classes : int
+        Number of classes ``k`` (>= 2).
+    rng : numpy.random.Generator
+        Source of the Glorot-uniform weights (unused for logistic regression).
+    hidden : sequence of int, default ()
+        Hidden-layer widths (each >= 1).
     """
     n_features = check_int("n_features", n_features, minimum=1)
     n_classes = check_int("n_classes", n_classes, minimum=2)
@@ -180,7 +205,22 @@ def init_params(n_features: int, n_classes: int, rng: np.random.Generator,
 
 
 def initial_params(data: TaskData, config: TrainConfig, seed: int) -> Params:
-    """The global model of round 0, identical in every engine: ``init_params`` with ``default_rng([seed, 0])``."""
+    """The global model of round 0, identical in every engine: ``init_params`` with ``default_rng([seed, 0])``.
+
+    Parameters
+    ----------
+    data : TaskData
+        The task (sets ``d`` and ``k``).
+    config : TrainConfig
+        Training configuration (sets the hidden layers).
+    seed : int
+        The run's seed.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The initial parameters (see :func:`init_params`).
+    """
     return init_params(data.n_features, data.n_classes, np.random.default_rng([int(seed), 0]), config.hidden)
 
 
@@ -189,6 +229,26 @@ def client_partitions(data: TaskData, n_clients: int, scheme: str = "iid", alpha
     """The clients' index sets of ``data.X_train``, identical in every engine (rng ``default_rng([seed, 2])``).
 
     See :func:`mlops_course.privacy.fl.partition.partition` for the schemes.
+
+    Parameters
+    ----------
+    data : TaskData
+        The task whose ``y_train`` is split.
+    n_clients : int
+        Number of clients.
+    scheme : {"iid", "dirichlet", "shards"}, default "iid"
+        Partition scheme.
+    alpha : float, default 0.5
+        Dirichlet concentration (``"dirichlet"`` only).
+    seed : int, default 0
+        The run's seed.
+    shards_per_client : int, default 2
+        Label shards per client (``"shards"`` only).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Sorted training-row indices of each client.
     """
     from mlops_course.privacy.fl.partition import partition
 
@@ -208,7 +268,20 @@ def _forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, list[np.ndarray
 
 
 def predict_logits(params: Params, X: np.ndarray) -> np.ndarray:
-    """Logits of the MLP for every row of X, shape (n, k)."""
+    """Logits of the MLP for every row of X, shape (n, k).
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        ``[W1, b1, ..., WL, bL]`` (ReLU between layers).
+    X : numpy.ndarray, shape (n, d)
+        Inputs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, k)
+        The logits.
+    """
     return _forward(params, X)[0]
 
 
@@ -217,6 +290,24 @@ def loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray, l2: float = 0.0
 
     For the output layer ∂ℓ/∂z = (softmax(z) − onehot(y)) / n; each dense layer passes
     ∂ℓ/∂h = ∂ℓ/∂z Wᵀ back through the ReLU mask.
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        ``[W1, b1, ..., WL, bL]``.
+    X : numpy.ndarray, shape (n, d)
+        Inputs.
+    y : numpy.ndarray of int, shape (n,)
+        Labels in ``0..k − 1``.
+    l2 : float, default 0.0
+        Weight decay ``λ`` on the weight matrices (not the biases).
+
+    Returns
+    -------
+    loss : float
+        The mean cross-entropy plus ``λ/2 Σ ‖W‖²``.
+    grads : list of numpy.ndarray
+        Gradient for each entry of ``params``, same shapes.
     """
     logits, acts = _forward(params, X)
     n = X.shape[0]
@@ -242,7 +333,22 @@ def loss_and_grads(params: Params, X: np.ndarray, y: np.ndarray, l2: float = 0.0
 
 
 def client_rng(seed: int, server_round: int, client: int) -> np.random.Generator:
-    """The generator of one client's local training in one round: ``default_rng([seed, round, client])``."""
+    """The generator of one client's local training in one round: ``default_rng([seed, round, client])``.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    server_round : int
+        The round number.
+    client : int
+        The client's index.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A generator that depends only on the three integers.
+    """
     return np.random.default_rng([int(seed), int(server_round), int(client)])
 
 
@@ -288,7 +394,24 @@ def local_train(params: Params, X: np.ndarray, y: np.ndarray, config: TrainConfi
 
 
 def evaluate(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) of the model on (X, y)."""
+    """(mean cross-entropy, accuracy) of the model on (X, y).
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        Model parameters.
+    X : numpy.ndarray, shape (n, d)
+        Inputs.
+    y : numpy.ndarray of int, shape (n,)
+        Labels.
+
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy.
+    accuracy : float
+        Fraction of rows whose arg-max logit equals the label.
+    """
     logits = predict_logits(params, X)
     logp = log_softmax(logits, axis=1)
     loss = -float(np.mean(logp[np.arange(X.shape[0]), y]))
@@ -296,7 +419,20 @@ def evaluate(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, float
 
 
 def predict_proba(params: Params, X: np.ndarray) -> np.ndarray:
-    """Class probabilities softmax(logits), shape (n, k)."""
+    """Class probabilities softmax(logits), shape (n, k).
+
+    Parameters
+    ----------
+    params : list of numpy.ndarray
+        Model parameters.
+    X : numpy.ndarray, shape (n, d)
+        Inputs.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, k)
+        Rows summing to 1.
+    """
     return softmax(predict_logits(params, X), axis=1)
 
 
@@ -306,7 +442,25 @@ def flatten(params: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def unflatten(vector: np.ndarray, like: Sequence[np.ndarray]) -> Params:
-    """Inverse of :func:`flatten`: split ``vector`` into arrays shaped like ``like``."""
+    """Inverse of :func:`flatten`: split ``vector`` into arrays shaped like ``like``.
+
+    Parameters
+    ----------
+    vector : numpy.ndarray, shape (p,)
+        Finite flat parameter vector.
+    like : sequence of numpy.ndarray
+        Arrays whose shapes (total size ``p``) give the split.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Copies of the pieces, shaped like ``like``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``vector`` is not a finite 1-D array of exactly ``p`` entries.
+    """
     vector = check_finite_array("vector", vector, ndim=1)
     total = num_parameters(like)
     if vector.size != total:
