@@ -51,7 +51,27 @@ def _plain(value: Any, where: str) -> Any:
 
 @dataclass(frozen=True)
 class Entry:
-    """One audit record. ``hash`` covers every other field and ``prev_hash``."""
+    """One audit record. ``hash`` covers every other field and ``prev_hash``.
+
+    Parameters
+    ----------
+    index : int
+        Position in the log (0 for the first entry).
+    at : str
+        ISO 8601 timestamp of the event.
+    actor : str
+        Who acted.
+    action : str
+        What was done.
+    subject_ref : str
+        Reference to the data subject concerned ("" if none).
+    details : dict, default {}
+        Extra JSON-serialisable facts.
+    prev_hash : str, default GENESIS
+        ``hash`` of the previous entry (``GENESIS`` for the first).
+    hash : str, default ""
+        SHA-256 of the other fields (see :func:`entry_hash`); "" in a draft.
+    """
 
     index: int
     at: str

@@ -41,6 +41,25 @@ def generalise_age(age: int, level: int) -> str:
     Formula: with band width ``w = AGE_WIDTHS[level]``, ``lo = ⌊age / w⌋·w`` and the label is
     ``f"{lo}-{lo + w - 1}"``.
 
+    Parameters
+    ----------
+    age : int
+        Age in years (>= 0).
+    level : int
+        Generalisation level in ``0..len(AGE_WIDTHS) − 1``.
+
+    Returns
+    -------
+    str
+        The generalised age.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If ``age < 0`` or ``level`` is out of range.
+
     Examples
     --------
     >>> [generalise_age(37, level) for level in range(5)]
@@ -60,6 +79,25 @@ def generalise_age(age: int, level: int) -> str:
 def generalise_zip(zipcode: str, level: int) -> str:
     """ZIP code with its last ``level`` digits replaced by ``*``: ``generalise_zip("02139", 2) == "021**"``.
 
+    Parameters
+    ----------
+    zipcode : str
+        A string of digits.
+    level : int
+        Number of trailing digits to hide, in ``0..len(zipcode)``.
+
+    Returns
+    -------
+    str
+        The generalised ZIP code.
+
+    Raises
+    ------
+    ValueError
+        If ``zipcode`` is not a string of digits or ``level`` is out of range.
+    TypeError
+        If ``level`` is not an integer.
+
     Examples
     --------
     >>> [generalise_zip("02139", level) for level in (0, 1, 3, 5)]
@@ -73,7 +111,15 @@ def generalise_zip(zipcode: str, level: int) -> str:
 
 @dataclass(frozen=True)
 class Hierarchy:
-    """A generalisation hierarchy: ``func(value, level)`` for ``level`` in ``0..height``."""
+    """A generalisation hierarchy: ``func(value, level)`` for ``level`` in ``0..height``.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(value, level)`` returns the value generalised to ``level``.
+    height : int
+        Highest level (the most general).
+    """
 
     func: Callable[[Any, int], Any]
     height: int
@@ -102,7 +148,27 @@ def _check_rows(rows: Any, columns: Sequence[str]) -> Sequence[Mapping[str, Any]
 
 def equivalence_classes(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[str]
                         ) -> dict[tuple[Any, ...], list[int]]:
-    """``QI values -> indices of the rows sharing them`` (in first-seen order)."""
+    """``QI values -> indices of the rows sharing them`` (in first-seen order).
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table, one mapping (column -> value) per record; non-empty.
+    quasi_identifiers : sequence of str
+        Non-empty list of quasi-identifier columns, present in every row.
+
+    Returns
+    -------
+    dict
+        Tuple of quasi-identifier values -> list of row indices.
+
+    Raises
+    ------
+    TypeError
+        If ``rows`` is not a sequence of mappings.
+    ValueError
+        If ``rows`` is empty, ``quasi_identifiers`` is empty or a row lacks one of its columns.
+    """
     rows = _check_rows(rows, quasi_identifiers)
     classes: dict[tuple[Any, ...], list[int]] = {}
     for i, row in enumerate(rows):
@@ -113,6 +179,25 @@ def equivalence_classes(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Se
 def k_anonymity(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[str]) -> int:
     """The k of the table: size of its smallest equivalence class.
 
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table, one mapping (column -> value) per record; non-empty.
+    quasi_identifiers : sequence of str
+        Non-empty list of quasi-identifier columns, present in every row.
+
+    Returns
+    -------
+    int
+        The smallest equivalence-class size (>= 1).
+
+    Raises
+    ------
+    TypeError
+        If ``rows`` is not a sequence of mappings.
+    ValueError
+        If ``rows`` is empty, ``quasi_identifiers`` is empty or a row lacks one of its columns.
+
     Examples
     --------
     >>> k_anonymity([{"a": 1}, {"a": 1}, {"a": 2}, {"a": 2}, {"a": 2}], ["a"])
@@ -122,7 +207,29 @@ def k_anonymity(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[s
 
 
 def is_k_anonymous(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[str], k: int) -> bool:
-    """Whether every equivalence class has at least ``k`` records."""
+    """Whether every equivalence class has at least ``k`` records.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table, one mapping (column -> value) per record; non-empty.
+    quasi_identifiers : sequence of str
+        Non-empty list of quasi-identifier columns, present in every row.
+    k : int
+        Required class size (>= 1).
+
+    Returns
+    -------
+    bool
+        ``k_anonymity(rows, quasi_identifiers) >= k``.
+
+    Raises
+    ------
+    TypeError
+        If ``rows`` is not a sequence of mappings.
+    ValueError
+        If ``rows`` is empty, ``quasi_identifiers`` is empty or a row lacks one of its columns.
+    """
     k = check_int("k", k, minimum=1)
     return k_anonymity(rows, quasi_identifiers) >= k
 
@@ -131,6 +238,27 @@ def l_diversity(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[s
     """Distinct ℓ-diversity: the fewest distinct ``sensitive`` values in any equivalence class.
 
     ``ℓ = 1`` means some class is homogeneous: its members' sensitive value is disclosed.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table, one mapping (column -> value) per record; non-empty.
+    quasi_identifiers : sequence of str
+        Non-empty list of quasi-identifier columns, present in every row.
+    sensitive : str
+        The sensitive column, present in every row.
+
+    Returns
+    -------
+    int
+        ℓ, the smallest number of distinct sensitive values in a class (>= 1).
+
+    Raises
+    ------
+    TypeError
+        If ``rows`` is not a sequence of mappings.
+    ValueError
+        If ``rows`` is empty, ``quasi_identifiers`` is empty or a row lacks one of its columns.
     """
     rows = _check_rows(rows, list(quasi_identifiers) + [sensitive])
     classes = equivalence_classes(rows, quasi_identifiers)
@@ -142,6 +270,27 @@ def generalise(rows: Sequence[Mapping[str, Any]], levels: Mapping[str, int],
     """Apply one generalisation level per column to every row (full-domain generalisation).
 
     Columns not in ``levels`` are copied unchanged.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table (non-empty); every row has the columns of ``levels``.
+    levels : mapping of str to int
+        Column -> level in ``0..hierarchies[column].height``.
+    hierarchies : mapping of str to Hierarchy
+        Hierarchy of each column in ``levels``.
+
+    Returns
+    -------
+    list of dict
+        New rows; the original rows are not modified.
+
+    Raises
+    ------
+    ValueError
+        If a column of ``levels`` has no hierarchy, a level is out of range, or ``rows`` is malformed.
+    TypeError
+        If ``rows`` is not a sequence of mappings or a level is not an integer.
     """
     rows = _check_rows(rows, list(levels))
     for col, level in levels.items():
@@ -155,7 +304,7 @@ def generalise(rows: Sequence[Mapping[str, Any]], levels: Mapping[str, int],
 class Generalisation:
     """Result of :func:`minimal_generalisation`.
 
-    Attributes
+    Parameters
     ----------
     levels : dict
         Chosen level per quasi-identifier.
@@ -167,6 +316,8 @@ class Generalisation:
         Indices (in the input) of the removed outlier records.
     height : int
         Total generalisation height ``Σ levels`` (the information-loss measure minimised).
+
+
     """
 
     levels: dict[str, int]

@@ -48,6 +48,25 @@ def uniqueness(rows: Sequence[Mapping[str, Any]], quasi_identifiers: Sequence[st
 
     A unique record is re-identified by anyone who knows those attributes of its subject.
 
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The table, one mapping (column -> value) per record; non-empty.
+    quasi_identifiers : sequence of str
+        Non-empty list of quasi-identifier columns, present in every row.
+
+    Returns
+    -------
+    float
+        Share of unique records, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``rows`` is not a sequence of mappings.
+    ValueError
+        If ``rows`` is empty, ``quasi_identifiers`` is empty or a row lacks one of its columns.
+
     Examples
     --------
     >>> uniqueness([{"z": 1}, {"z": 1}, {"z": 2}], ["z"])
@@ -110,6 +129,16 @@ def reidentification_rate(found: Mapping[int, Any], truth: Sequence[Any]) -> flo
         Output of :func:`linkage_attack`.
     truth : sequence
         True identity of each released record (known to the teacher, not the attacker).
+
+    Returns
+    -------
+    float
+        Correct attributions divided by ``len(truth)``, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``truth`` is empty.
     """
     if not truth:
         raise ValueError("truth must not be empty")
@@ -127,6 +156,20 @@ def dictionary_attack(pseudonyms: Iterable[str], candidates: Iterable[Any],
 
     Works against any public, deterministic function (unkeyed hashes); fails against
     :func:`.pii.keyed_hash` without the key, since the attacker cannot compute ``hash_fn``.
+
+    Parameters
+    ----------
+    pseudonyms : iterable of str
+        The released pseudonyms.
+    candidates : iterable
+        Values the attacker guesses (e.g. a list of e-mail addresses).
+    hash_fn : callable, default sha256_hex
+        The public function believed to have made the pseudonyms.
+
+    Returns
+    -------
+    dict
+        Pseudonym -> recovered value, for every pseudonym matched by a candidate.
 
     Examples
     --------

@@ -92,7 +92,17 @@ _WORD = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?\b")
 
 @dataclass(frozen=True)
 class Match:
-    """One detected identifier: ``text[start:end] == value``."""
+    """One detected identifier: ``text[start:end] == value``.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    start, end : int
+        Character span of the match in the text.
+    value : str
+        The matched text.
+    """
 
     kind: str
     start: int
@@ -313,6 +323,16 @@ def redact(text: str, kinds: Iterable[str] | None = None, *, style: str = "label
     key : bytes, optional
         Secret key for ``style="hash"``.
 
+    Returns
+    -------
+    str
+        ``text`` with each identifier replaced.
+
+    Raises
+    ------
+    ValueError
+        If ``style`` is unknown, or ``style="hash"`` without a ``key``.
+
     Examples
     --------
     >>> redact("Ring +44 20 7946 0123 or write to bob@example.org")
@@ -405,6 +425,18 @@ def keyed_hash(value: Any, key: bytes, *, length: int = 16) -> str:
     length : int
         Hex characters kept, 8..64.
 
+    Returns
+    -------
+    str
+        The first ``length`` hex characters of ``HMAC-SHA256(key, str(value))``.
+
+    Raises
+    ------
+    ValueError
+        If ``key`` is not bytes of length >= 16, or ``length`` is outside 8..64.
+    TypeError
+        If ``length`` is not an integer.
+
     Examples
     --------
     >>> keyed_hash("S0001", b"k" * 32, length=12) == keyed_hash("S0001", b"k" * 32, length=12)
@@ -486,6 +518,25 @@ def mask(value: str, kind: str) -> str:
     last 4), ``ssn`` the last 4, ``phone`` the last 2 digits, ``email`` the first letter of the
     local part and the domain, ``ip`` the network part (IPv4: first 3 octets → ``/24``), ``nino``
     and ``name`` the initials. Separators are kept.
+
+    Parameters
+    ----------
+    value : str
+        The identifier to mask.
+    kind : str
+        Its kind, one of :data:`KINDS`.
+
+    Returns
+    -------
+    str
+        The masked identifier.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not one of :data:`KINDS`, or ``value`` is not valid text.
+    TypeError
+        If ``value`` is not a str or ``kind`` is unhashable.
 
     Examples
     --------

@@ -17,9 +17,25 @@ def draw_lineage(ax: Any, store: DataStore, *, reached: Iterable[str] = (), titl
 
     Nodes in ``reached`` (e.g. what an erasure must touch) are drawn with a thick black edge.
 
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    store : DataStore
+        The lineage to draw.
+    reached : iterable of str, default ()
+        Node names to highlight.
+    title : str, default "Lineage"
+        Axes title.
+
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    TypeError
+        If ``store`` is not a DataStore.
     """
     if not isinstance(store, DataStore):
         raise TypeError(f"store must be a DataStore, got {type(store).__name__}")

@@ -37,7 +37,21 @@ Rows = list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class Node:
-    """One node of the lineage graph."""
+    """One node of the lineage graph.
+
+    Parameters
+    ----------
+    name : str
+        Unique node name.
+    kind : {"source", "dataset", "model"}
+        What the node holds.
+    parents : tuple of str, default ()
+        Names of the nodes it is computed from.
+    recipe : callable or None, default None
+        Computes the node's value from its parents' values (None for a source).
+    description : str, default ""
+        Free text.
+    """
 
     name: str
     kind: str  # "source", "dataset" or "model"
@@ -48,7 +62,21 @@ class Node:
 
 @dataclass(frozen=True)
 class LogRegTrainer:
-    """Deterministic trainer ``rows -> weights`` of :func:`.unlearning.train_logreg` on named columns."""
+    """Deterministic trainer ``rows -> weights`` of :func:`.unlearning.train_logreg` on named columns.
+
+    Parameters
+    ----------
+    features : tuple of str
+        Feature columns, in order.
+    label : str
+        The 0/1 label column.
+    epochs : int, default 200
+        Gradient-descent epochs.
+    lr : float, default 0.5
+        Learning rate.
+    l2 : float, default 1e-3
+        L2 penalty.
+    """
 
     features: tuple[str, ...]
     label: str
@@ -68,7 +96,19 @@ class LogRegTrainer:
 
 @dataclass(frozen=True)
 class ErasureResult:
-    """What :meth:`DataStore.erase` did."""
+    """What :meth:`DataStore.erase` did.
+
+    Parameters
+    ----------
+    subject_id : str
+        The erased subject.
+    rows_removed : dict of str to int
+        Source name -> number of rows deleted from it.
+    datasets_recomputed : tuple of str
+        Derived datasets recomputed, in lineage order.
+    models_retrained : tuple of str
+        Models retrained, in lineage order.
+    """
 
     subject_id: str
     rows_removed: dict[str, int]
@@ -78,7 +118,19 @@ class ErasureResult:
 
 @dataclass(frozen=True)
 class Trace:
-    """A value found by :meth:`DataStore.find_traces`."""
+    """A value found by :meth:`DataStore.find_traces`.
+
+    Parameters
+    ----------
+    node : str
+        Source or dataset holding the value.
+    row : int
+        Row index in that node.
+    column : str
+        Column name.
+    needle : str
+        The searched text found in the cell.
+    """
 
     node: str
     row: int
@@ -89,6 +141,13 @@ class Trace:
 @dataclass
 class DataStore:
     """Sources, derived datasets and models with their lineage (see the module docstring).
+
+    Parameters
+    ----------
+    id_column : str, default "subject_id"
+        Column that identifies the data subject in every source row.
+    _nodes, _values : dict
+        Internal state (the lineage nodes and their values); leave at the empty default.
 
     Examples
     --------

@@ -77,7 +77,19 @@ class Purpose:
 
 @dataclass(frozen=True)
 class ConsentEvent:
-    """One timestamped event: ``kind`` in ``give``, ``withdraw``, ``object``, ``opt_out``, ``opt_in``."""
+    """One timestamped event: ``kind`` in ``give``, ``withdraw``, ``object``, ``opt_out``, ``opt_in``.
+
+    Parameters
+    ----------
+    subject_id : str
+        The data subject.
+    purpose : str
+        The processing purpose concerned.
+    kind : {"give", "withdraw", "object", "opt_out", "opt_in"}
+        The event.
+    at : datetime.datetime
+        When it happened.
+    """
 
     subject_id: str
     purpose: str

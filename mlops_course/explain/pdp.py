@@ -58,12 +58,6 @@ def pdp_grid(values: Any, resolution: int = 20, percentiles: tuple[float, float]
     """Grid of a feature: its unique values if fewer than ``resolution``, else ``resolution``
     equally spaced points between the two ``percentiles`` (scikit-learn's rule).
 
-    Raises
-    ------
-    ValueError, TypeError
-        Non-finite or empty values, ``resolution < 2``, percentiles not ``0 <= lo < hi <= 1``, or
-        percentiles so close that the grid collapses.
-
     Parameters
     ----------
     values : array_like, shape (n,)
@@ -77,6 +71,12 @@ def pdp_grid(values: Any, resolution: int = 20, percentiles: tuple[float, float]
     -------
     numpy.ndarray
         The sorted unique values, or ``resolution`` equally spaced points.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-finite or empty values, ``resolution < 2``, percentiles not ``0 <= lo < hi <= 1``, or
+        percentiles so close that the grid collapses.
 
     Examples
     --------

@@ -40,11 +40,6 @@ __all__ = ["fidelity_r2", "fidelity_agreement", "GlobalSurrogate", "global_surro
 def fidelity_r2(black_box: Any, surrogate: Any) -> float:
     """R² of the surrogate's outputs with respect to the black box's: ``1 − SSE/SST``.
 
-    Raises
-    ------
-    ValueError, TypeError
-        Mismatched lengths, NaN/inf, empty arrays, or a constant black box (SST = 0).
-
     Parameters
     ----------
     black_box : array_like, shape (n,)
@@ -56,6 +51,11 @@ def fidelity_r2(black_box: Any, surrogate: Any) -> float:
     -------
     float
         ``1 − Σ(f − g)² / Σ(f − f̄)²`` (1 = perfect; can be negative).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Mismatched lengths, NaN/inf, empty arrays, or a constant black box (SST = 0).
 
     Examples
     --------

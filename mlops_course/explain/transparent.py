@@ -186,11 +186,6 @@ def tree_rules(tree: Any) -> list[Rule]:
 def rules_predict(rules: Sequence[Rule], X: Any) -> np.ndarray:
     """Predict with a rule list: the prediction of the (unique) rule each row satisfies.
 
-    Raises
-    ------
-    ValueError
-        If a row satisfies no rule or several (the rules do not partition the space).
-
     Parameters
     ----------
     rules : sequence of Rule
@@ -202,6 +197,11 @@ def rules_predict(rules: Sequence[Rule], X: Any) -> np.ndarray:
     -------
     numpy.ndarray, shape (n,)
         The prediction of the rule each row satisfies.
+
+    Raises
+    ------
+    ValueError
+        If a row satisfies no rule or several (the rules do not partition the space).
     """
     X = check_matrix("X", X)
     check_int("number of rules", len(rules), minimum=1)

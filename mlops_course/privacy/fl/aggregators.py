@@ -134,11 +134,6 @@ def trimmed_mean(updates: Any, beta: float = 0.2) -> np.ndarray:
 
     Same convention as Flower's ``FedTrimmedAvg(beta)`` and ``scipy.stats.trim_mean``.
 
-    Raises
-    ------
-    ValueError
-        If β is not in [0, 0.5).
-
     Parameters
     ----------
     updates : array_like, shape (n, d) or list of n arrays of one shape
@@ -150,6 +145,11 @@ def trimmed_mean(updates: Any, beta: float = 0.2) -> np.ndarray:
     -------
     numpy.ndarray, shape (d,)
         The coordinate-wise trimmed mean.
+
+    Raises
+    ------
+    ValueError
+        If β is not in [0, 0.5).
     """
     arr, _ = check_updates(updates)
     beta = check_probability("beta", beta, open_low=False)
@@ -199,11 +199,6 @@ def krum(updates: Any, n_malicious: int) -> np.ndarray:
     mean even if f updates are arbitrary. Outside that range there is no guarantee, so the
     setting is refused.
 
-    Raises
-    ------
-    ValueError
-        If n <= 2f + 2 (n updates, f = ``n_malicious``), e.g. n = 6, f = 3.
-
     Parameters
     ----------
     updates : array_like, shape (n, d) or list of n arrays of one shape
@@ -215,6 +210,11 @@ def krum(updates: Any, n_malicious: int) -> np.ndarray:
     -------
     numpy.ndarray, shape (d,)
         A copy of the selected update.
+
+    Raises
+    ------
+    ValueError
+        If n <= 2f + 2 (n updates, f = ``n_malicious``), e.g. n = 6, f = 3.
     """
     arr, _ = check_updates(updates)
     _check_krum_range(arr.shape[0], n_malicious)
@@ -233,11 +233,6 @@ def _check_krum_range(n: int, n_malicious: int) -> int:
 def multi_krum(updates: Any, n_malicious: int, n_selected: int, weights: Any = None) -> np.ndarray:
     """Multi-Krum: FedAvg of the ``n_selected`` updates with the smallest Krum scores.
 
-    Raises
-    ------
-    ValueError
-        If n <= 2f + 2 (Krum's precondition, see :func:`krum`) or ``n_selected`` is not in [1, n].
-
     Parameters
     ----------
     updates : array_like, shape (n, d) or list of n arrays of one shape
@@ -253,6 +248,11 @@ def multi_krum(updates: Any, n_malicious: int, n_selected: int, weights: Any = N
     -------
     numpy.ndarray, shape (d,)
         The weighted mean of the selected updates.
+
+    Raises
+    ------
+    ValueError
+        If n <= 2f + 2 (Krum's precondition, see :func:`krum`) or ``n_selected`` is not in [1, n].
     """
     arr, w = check_updates(updates, weights)
     _check_krum_range(arr.shape[0], n_malicious)

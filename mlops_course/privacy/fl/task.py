@@ -174,11 +174,6 @@ def init_params(n_features: int, n_classes: int, rng: np.random.Generator,
                 hidden: Sequence[int] = ()) -> Params:
     """Initial weights: Glorot-uniform matrices, zero biases (logistic regression: all zeros).
 
-    Returns
-    -------
-    list of numpy.ndarray
-        ``[W1 (d, h1), b1 (h1,), ..., WL (h_{L-1}, k), bL (k,)]``.
-
     Parameters
     ----------
     n_features : int
@@ -189,6 +184,11 @@ def init_params(n_features: int, n_classes: int, rng: np.random.Generator,
         Source of the Glorot-uniform weights (unused for logistic regression).
     hidden : sequence of int, default ()
         Hidden-layer widths (each >= 1).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``[W1 (d, h1), b1 (h1,), ..., WL (h_{L-1}, k), bL (k,)]``.
     """
     n_features = check_int("n_features", n_features, minimum=1)
     n_classes = check_int("n_classes", n_classes, minimum=2)

@@ -54,11 +54,6 @@ def _check_vector(enc: Any, name: str = "enc") -> ts.CKKSVector:
 def encrypt_columns(context: ts.Context, X: Any) -> list[ts.CKKSVector]:
     """Encrypt a matrix column by column: ciphertext ``j`` holds feature ``j`` of every sample.
 
-    Raises
-    ------
-    ValueError
-        If ``X`` is not a finite 2-D array or has more rows than the context's slots (N/2).
-
     Parameters
     ----------
     context : tenseal.Context
@@ -70,6 +65,11 @@ def encrypt_columns(context: ts.Context, X: Any) -> list[ts.CKKSVector]:
     -------
     list of tenseal.CKKSVector
         ``d`` ciphertexts, one per column, each with ``n`` slots.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D array or has more rows than the context's slots (N/2).
     """
     arr = check_finite_array("X", X, ndim=2)
     slots = context.seal_context().data.first_context_data().parms().poly_modulus_degree() // 2

@@ -177,12 +177,6 @@ def noise_budget(context: ts.Context, enc: ts.BFVVector) -> int:
 def bfv_noise_budgets(context: ts.Context, values: Sequence[int], steps: int) -> list[dict[str, Any]]:
     """Multiply an encrypted vector by itself ``steps`` times; record budget and correctness.
 
-    Returns
-    -------
-    list of dict
-        One row per step ``k = 0..steps``: ``multiplications``, ``budget_bits``, ``decrypted``
-        (first entries), ``expected`` (exact ``values^(k+1) mod t``, centred) and ``correct``.
-
     Parameters
     ----------
     context : tenseal.Context
@@ -191,6 +185,12 @@ def bfv_noise_budgets(context: ts.Context, values: Sequence[int], steps: int) ->
         Non-empty plaintext vector ``x``.
     steps : int
         Number of multiplications by ``x`` (>= 0).
+
+    Returns
+    -------
+    list of dict
+        One row per step ``k = 0..steps``: ``multiplications``, ``budget_bits``, ``decrypted``
+        (first entries), ``expected`` (exact ``values^(k+1) mod t``, centred) and ``correct``.
     """
     vals = [int(v) for v in values]
     if not vals:

@@ -218,11 +218,6 @@ def encrypted_mean(ciphertexts: Sequence[phe.EncryptedNumber]) -> phe.EncryptedN
 def encrypted_weighted_sum(ciphertexts: Sequence[phe.EncryptedNumber], weights: Any) -> phe.EncryptedNumber:
     """``Enc(Σ w_i·x_i) = Π Enc(x_i)^{w_i}`` with *plaintext* weights ``w`` (any sign, floats allowed).
 
-    Raises
-    ------
-    ValueError
-        If the number of weights differs from the number of ciphertexts or a weight is not finite.
-
     Parameters
     ----------
     ciphertexts : sequence of phe.EncryptedNumber
@@ -234,6 +229,11 @@ def encrypted_weighted_sum(ciphertexts: Sequence[phe.EncryptedNumber], weights: 
     -------
     phe.EncryptedNumber
         ``Enc(Σ w_i·x_i)``.
+
+    Raises
+    ------
+    ValueError
+        If the number of weights differs from the number of ciphertexts or a weight is not finite.
     """
     items = _check_ciphertexts(ciphertexts)
     w = check_finite_array("weights", weights, ndim=1)
@@ -312,13 +312,6 @@ def describe_encoding(public_key: phe.PaillierPublicKey, value: float, precision
                       ) -> dict[str, Any]:
     """How ``phe`` turns ``value`` into the integer plaintext that is encrypted.
 
-    Returns
-    -------
-    dict
-        ``mantissa`` (signed integer), ``exponent`` (base 16), ``plaintext`` (integer in
-        ``[0, n)``; negative mantissas wrapped to ``n + mantissa``), ``negative_wrapped`` (bool),
-        ``decoded`` (``mantissa·16^exponent`` as phe decodes it) and ``max_int`` (``n//3 - 1``).
-
     Parameters
     ----------
     public_key : phe.PaillierPublicKey
@@ -327,6 +320,13 @@ def describe_encoding(public_key: phe.PaillierPublicKey, value: float, precision
         Finite value to encode.
     precision : float or None, default None
         Passed to ``phe.EncodedNumber.encode`` (None: phe chooses the exponent).
+
+    Returns
+    -------
+    dict
+        ``mantissa`` (signed integer), ``exponent`` (base 16), ``plaintext`` (integer in
+        ``[0, n)``; negative mantissas wrapped to ``n + mantissa``), ``negative_wrapped`` (bool),
+        ``decoded`` (``mantissa·16^exponent`` as phe decodes it) and ``max_int`` (``n//3 - 1``).
 
     Examples
     --------

@@ -110,6 +110,15 @@ def check_security(poly_degree: int, coeff_mod_bit_sizes: Sequence[int], *, demo
                    ) -> dict[str, Any]:
     """Validate ``(N, [bits...])`` against the 128-bit table; refuse weaker sets unless ``demo``.
 
+    Parameters
+    ----------
+    poly_degree : int
+        Ring degree ``N``, a key of :data:`HE_STANDARD_128`.
+    coeff_mod_bit_sizes : sequence of int
+        Bit sizes of the coefficient-modulus primes.
+    demo : bool, default False
+        Warn instead of raising for parameters above the limit.
+
     Returns
     -------
     dict
@@ -122,15 +131,6 @@ def check_security(poly_degree: int, coeff_mod_bit_sizes: Sequence[int], *, demo
         :class:`InsecureParametersWarning` is emitted instead).
     ValueError, TypeError
         For an unknown degree or malformed bit sizes.
-
-    Parameters
-    ----------
-    poly_degree : int
-        Ring degree ``N``, a key of :data:`HE_STANDARD_128`.
-    coeff_mod_bit_sizes : sequence of int
-        Bit sizes of the coefficient-modulus primes.
-    demo : bool, default False
-        Warn instead of raising for parameters above the limit.
 
     Examples
     --------
@@ -200,11 +200,6 @@ def plan_ckks(depth: int, scale_bits: int = 40, integer_bits: int = 20) -> CKKSP
     the largest intermediate value), ``N`` = the smallest degree of the HE-standard table with
     ``Σ bits <= max bits(N)``.
 
-    Raises
-    ------
-    ValueError
-        If ``s + i > 60`` (SEAL's largest prime) or no degree up to 32768 is secure for the depth.
-
     Parameters
     ----------
     depth : int
@@ -218,6 +213,11 @@ def plan_ckks(depth: int, scale_bits: int = 40, integer_bits: int = 20) -> CKKSP
     -------
     CKKSPlan
         The plan with the smallest secure ``N``.
+
+    Raises
+    ------
+    ValueError
+        If ``s + i > 60`` (SEAL's largest prime) or no degree up to 32768 is secure for the depth.
 
     Examples
     --------
@@ -335,14 +335,6 @@ def bfv_context(poly_degree: int = 8192, plain_modulus: int = 1032193,
     128-bit limit of the table. ``plain_modulus`` must be a prime ``≡ 1 mod 2N`` for batching
     (1032193 = 63·2^14 + 1 works up to N = 8192).
 
-    Raises
-    ------
-    InsecureParametersError
-        For parameters above the 128-bit limit without ``demo``.
-    ValueError
-        If ``plain_modulus`` is not a prime ≡ 1 mod 2N (e.g. 16385 = 5·29·113 ≡ 1 mod 16384 is
-        refused: batching needs a prime, the slots are the 2N-th roots of unity mod t).
-
     Parameters
     ----------
     poly_degree : int, default 8192
@@ -358,6 +350,14 @@ def bfv_context(poly_degree: int = 8192, plain_modulus: int = 1032193,
     -------
     tenseal.Context
         A private BFV context.
+
+    Raises
+    ------
+    InsecureParametersError
+        For parameters above the 128-bit limit without ``demo``.
+    ValueError
+        If ``plain_modulus`` is not a prime ≡ 1 mod 2N (e.g. 16385 = 5·29·113 ≡ 1 mod 16384 is
+        refused: batching needs a prime, the slots are the 2N-th roots of unity mod t).
     """
     import tenseal.sealapi as sealapi
 
