@@ -206,3 +206,11 @@ def test_manual_question_has_rubric_and_is_released_blank():
         rubric = [c for c in solution["cells"] if c["metadata"].get("mlops_course", {}).get("rubric") == q.grade_id]
         assert len(rubric) == 1 and "pt" in "".join(rubric[0]["source"])
         assert not [c for c in exercise["cells"] if c["metadata"].get("mlops_course", {}).get("rubric")]
+
+
+def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
+    done = ("xai-shapley", "xai-counterfactual", "xai-audit")
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
+    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}

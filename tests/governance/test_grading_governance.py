@@ -10,6 +10,8 @@ from tests._grading import (
     assert_full_marks,
     assert_only_task_lost,
     load_notebook,
+    scores,
+    with_answers,
     with_replacements,
     write_notebook,
 )
@@ -175,3 +177,11 @@ def test_rules_false_fail_bound():
     per_end = beta(2, 2).sf(0.1) ** 1_940
     assert 2 * per_end < 1e-20
     assert binom.sf(40, governance_checks.N_BATCH, 0.03) < 2e-11
+
+
+def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
+    done = ("gov-policy", "gov-tiers", "gov-rules")
+    solution = load_notebook(SOLUTION)
+    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
+    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
+    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
