@@ -25,6 +25,22 @@ def _length_error(name: str, got: int, ref_name: str, n: int) -> ValueError:
 def check_binary(name: str, values: Any, n: int | None = None, ref_name: str = "y_true") -> np.ndarray:
     """Return ``values`` as an int array of 0/1 labels (bools accepted).
 
+    Parameters
+    ----------
+    name : str
+        Name of the argument, used in the error messages.
+    values : array_like or pandas.Series, shape (n,)
+        The labels (bool, int or float 0/1).
+    n : int or None, default None
+        Required length (None: any).
+    ref_name : str, default "y_true"
+        Name of the argument that fixed ``n``, used in the length error.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (n,)
+        The labels as 0/1 integers.
+
     Raises
     ------
     ValueError
@@ -57,7 +73,33 @@ def check_binary(name: str, values: Any, n: int | None = None, ref_name: str = "
 
 def check_scores(name: str, values: Any, n: int | None = None, ref_name: str = "y_true",
                  probability: bool = False) -> np.ndarray:
-    """Return ``values`` as a 1-D float array of finite scores (in [0, 1] if ``probability``)."""
+    """Return ``values`` as a 1-D float array of finite scores (in [0, 1] if ``probability``).
+
+    Parameters
+    ----------
+    name : str
+        Name of the argument, used in the error messages.
+    values : array_like or pandas.Series, shape (n,)
+        The scores.
+    n : int or None, default None
+        Required length (None: any).
+    ref_name : str, default "y_true"
+        Name of the argument that fixed ``n``, used in the length error.
+    probability : bool, default False
+        Require every score in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n,)
+        The scores.
+
+    Raises
+    ------
+    TypeError
+        If the values are not numeric.
+    ValueError
+        Not 1-D, empty, wrong length, NaN/inf, or outside [0, 1] with ``probability``.
+    """
     if isinstance(values, (pd.Series, pd.DataFrame)):
         values = values.to_numpy()
     try:
@@ -82,6 +124,15 @@ class Groups:
 
     Several sensitive features (a DataFrame or 2-D array) define intersectional groups: one group
     per observed combination, labelled by a tuple (``("black", "female")``).
+
+    Parameters
+    ----------
+    codes : numpy.ndarray of int, shape (n,)
+        Index into ``labels`` of each row's group.
+    labels : list
+        Group labels (a tuple per group for intersectional groups).
+    names : list of str
+        Names of the sensitive attributes (columns).
     """
 
     def __init__(self, codes: np.ndarray, labels: list[Any], names: list[str]) -> None:
@@ -104,6 +155,24 @@ def _is_missing(column: np.ndarray) -> np.ndarray:
 def check_groups(sensitive_features: Any, n: int | None = None, *, ref_name: str = "y_true",
                  min_groups: int = 2, name: str = "sensitive_features") -> Groups:
     """Validate sensitive features (1-D: one attribute; DataFrame or 2-D: intersectional).
+
+    Parameters
+    ----------
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    n : int or None, default None
+        Required number of rows (None: any).
+    ref_name : str, default "y_true"
+        Name of the argument that fixed ``n``, used in the length error.
+    min_groups : int, default 2
+        Fewest distinct groups allowed.
+    name : str, default "sensitive_features"
+        Name of the argument, used in the error messages.
+
+    Returns
+    -------
+    Groups
+        Integer codes per row, the group labels and the attribute names.
 
     Raises
     ------
@@ -152,7 +221,27 @@ def check_groups(sensitive_features: Any, n: int | None = None, *, ref_name: str
 
 
 def check_weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    """``None`` or a 1-D array of ``n`` finite, non-negative weights with a positive sum."""
+    """``None`` or a 1-D array of ``n`` finite, non-negative weights with a positive sum.
+
+    Parameters
+    ----------
+    sample_weight : array_like of shape (n,) or None
+        The weights.
+    n : int
+        Required length.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n,), or None
+        The weights, or None if ``sample_weight`` is None.
+
+    Raises
+    ------
+    TypeError
+        If the weights are not numeric.
+    ValueError
+        Wrong shape or length, NaN/inf, a negative weight or a zero sum.
+    """
     if sample_weight is None:
         return None
     w = check_scores("sample_weight", sample_weight, n)

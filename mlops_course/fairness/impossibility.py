@@ -52,6 +52,18 @@ def chouldechova_fpr(prevalence: float, ppv: float, fnr: float) -> float:
     fnr : float
         False-negative rate in [0, 1].
 
+    Returns
+    -------
+    float
+        The implied false-positive rate.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number.
+    ValueError
+        If an argument is outside its interval.
+
     Examples
     --------
     >>> round(chouldechova_fpr(0.5, 0.8, 0.2), 6)
@@ -68,6 +80,15 @@ def chouldechova_table(y_true: Any, y_pred: Any, *, sensitive_features: Any) -> 
 
     The two FPR columns agree to rounding error in every group (an algebraic identity); the
     table shows that equal PPV with unequal prevalence forces unequal FPR or FNR.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
 
     Returns
     -------
@@ -105,6 +126,17 @@ def calibrate_within_groups(y_true: Any, scores: Any, *, sensitive_features: Any
     with calibrated score ``c``, the fraction with ``Y=1`` is ``c``. Bins: ``n_bins`` equal-width
     intervals of the score's range.
 
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    scores : array_like, shape (n,)
+        Finite scores to calibrate.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    n_bins : int, default 10
+        Number of equal-width bins (>= 1).
+
     Returns
     -------
     numpy.ndarray
@@ -128,10 +160,24 @@ def kmr_table(y_true: Any, scores: Any, *, sensitive_features: Any) -> pd.DataFr
 
     For scores calibrated within groups, ``gfpr`` equals ``gfpr_kmr`` (Kleinberg et al. 2017).
 
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    scores : array_like, shape (n,)
+        Probability scores in [0, 1].
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+
     Returns
     -------
     pandas.DataFrame
         Index: group; columns ``count``, ``prevalence``, ``mean_score``, ``gfpr``, ``gfnr``, ``gfpr_kmr``.
+
+    Raises
+    ------
+    ValueError
+        A group with only one class, or the usual input errors.
     """
     yt = check_binary("y_true", y_true)
     s = check_scores("scores", scores, yt.size, probability=True)

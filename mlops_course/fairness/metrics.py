@@ -116,6 +116,20 @@ def _overall(kind: str, y_true: Any, y_pred: Any, sample_weight: Any) -> float:
 def selection_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     """Share of favourable decisions ``P(ŷ=1) = mean(ŷ)``; ``y_true`` is ignored (fairlearn's signature).
 
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,), or None
+        Only length-checked (None skips the check).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) share of ``ŷ = 1``, in [0, 1].
+
     Raises
     ------
     ValueError
@@ -133,32 +147,152 @@ def selection_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float
 
 
 def true_positive_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``TPR = TP / (TP + FN) = P(ŷ=1 | Y=1)`` (ValueError if there is no positive)."""
+    """``TPR = TP / (TP + FN) = P(ŷ=1 | Y=1)`` (ValueError if there is no positive).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) TPR, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights. Also if there is no positive (Y=1) row (the rate is undefined).
+    """
     return _overall("true_positive_rate", y_true, y_pred, sample_weight)
 
 
 def false_positive_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``FPR = FP / (FP + TN) = P(ŷ=1 | Y=0)`` (ValueError if there is no negative)."""
+    """``FPR = FP / (FP + TN) = P(ŷ=1 | Y=0)`` (ValueError if there is no negative).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) FPR, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights. Also if there is no negative (Y=0) row (the rate is undefined).
+    """
     return _overall("false_positive_rate", y_true, y_pred, sample_weight)
 
 
 def false_negative_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``FNR = FN / (TP + FN) = 1 − TPR``."""
+    """``FNR = FN / (TP + FN) = 1 − TPR``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) FNR, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights. Also if there is no positive (Y=1) row (the rate is undefined).
+    """
     return _overall("false_negative_rate", y_true, y_pred, sample_weight)
 
 
 def true_negative_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``TNR = TN / (TN + FP) = 1 − FPR``."""
+    """``TNR = TN / (TN + FP) = 1 − FPR``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) TNR, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights. Also if there is no negative (Y=0) row (the rate is undefined).
+    """
     return _overall("true_negative_rate", y_true, y_pred, sample_weight)
 
 
 def positive_predictive_value(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``PPV = TP / (TP + FP) = P(Y=1 | ŷ=1)`` (precision; ValueError if nothing is selected)."""
+    """``PPV = TP / (TP + FP) = P(Y=1 | ŷ=1)`` (precision; ValueError if nothing is selected).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) PPV, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights. Also if no row is selected (ŷ=1) (the rate is undefined).
+    """
     return _overall("positive_predictive_value", y_true, y_pred, sample_weight)
 
 
 def accuracy(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    """``P(ŷ = Y)``."""
+    """``P(ŷ = Y)``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The (weighted) accuracy, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels, missing values or bad weights.
+    """
     return _overall("accuracy", y_true, y_pred, sample_weight)
 
 
@@ -255,6 +389,26 @@ def difference(metric: str, y_true: Any, y_pred: Any, *, sensitive_features: Any
 
     Equals ``fairlearn.metrics.MetricFrame(metrics=..., ...).difference(method)``.
 
+    Parameters
+    ----------
+    metric : str
+        A rate name, one of :data:`RATES` (e.g. ``"selection_rate"``).
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The difference, >= 0.
+
     Raises
     ------
     ValueError
@@ -270,6 +424,31 @@ def ratio(metric: str, y_true: Any, y_pred: Any, *, sensitive_features: Any,
     """Disparity as a ratio in [0, 1]: ``min_g r_g / max_g r_g`` (or vs the overall rate).
 
     Equals ``fairlearn.metrics.MetricFrame(...).ratio(method)``; NaN when all rates are 0.
+
+    Parameters
+    ----------
+    metric : str
+        A rate name, one of :data:`RATES`.
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The ratio in [0, 1], or NaN.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``metric`` or ``method``, fewer than two groups, a rate undefined in some group, bad labels.
     """
     method = _check_method(method)
     values, overall = _values_and_overall(metric, y_true, y_pred, sensitive_features, sample_weight)
@@ -312,6 +491,29 @@ def demographic_parity_ratio(y_true: Any, y_pred: Any, *, sensitive_features: An
                              method: str = "between_groups", sample_weight: Any = None) -> float:
     """Demographic parity ratio ``min_g P(ŷ=1|g) / max_g P(ŷ=1|g)`` in [0, 1] (1 = parity).
 
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The ratio in [0, 1] (NaN if no group is selected).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+
     Examples
     --------
     >>> demographic_parity_ratio([0, 0, 0, 0], [1, 1, 1, 0], sensitive_features=["a", "a", "b", "b"])
@@ -336,6 +538,26 @@ def equalized_odds_difference(y_true: Any, y_pred: Any, *, sensitive_features: A
     ``max(d_TPR, d_FPR)`` for ``agg="worst_case"`` and ``(d_TPR + d_FPR)/2`` for ``agg="mean"``
     (fairlearn's convention; AIF360's :func:`average_odds_difference` is a signed mean).
     0 means equal error rates in every group.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+    agg : {"worst_case", "mean"}, default "worst_case"
+        How the TPR and FPR disparities are combined.
+
+    Returns
+    -------
+    float
+        The disparity, >= 0.
 
     Raises
     ------
@@ -366,6 +588,31 @@ def equalized_odds_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any,
     As in fairlearn, ``agg="mean"`` averages the ratios that are defined (pandas' NaN-skipping
     mean: a perfect classifier gives r_TPR = 1, r_FPR = 0/0, mean 1.0) and is NaN only if both
     are; ``agg="worst_case"`` is Python's ``min(r_TPR, r_FPR)`` like fairlearn's.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+    agg : {"worst_case", "mean"}, default "worst_case"
+        How the TPR and FPR disparities are combined.
+
+    Returns
+    -------
+    float
+        The ratio in [0, 1], or NaN.
+
+    Raises
+    ------
+    ValueError
+        Bad ``agg`` or ``method``, a group without positives or negatives, or bad labels.
     """
     agg = _check_agg(agg)
     method = _check_method(method)
@@ -381,14 +628,62 @@ def equalized_odds_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any,
 def equal_opportunity_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                                  method: str = "between_groups", sample_weight: Any = None) -> float:
     """Equal-opportunity difference ``max_g TPR_g − min_g TPR_g`` (Hardt et al. 2016): the qualified
-    (``Y=1``) are accepted at equal rates. Unsigned (AIF360's version is ``TPR_unpriv − TPR_priv``)."""
+    (``Y=1``) are accepted at equal rates. Unsigned (AIF360's version is ``TPR_unpriv − TPR_priv``).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        ``max_g TPR_g − min_g TPR_g`` (or vs the overall TPR), >= 0.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return difference("true_positive_rate", y_true, y_pred, sensitive_features=sensitive_features,
                       method=method, sample_weight=sample_weight)
 
 
 def equal_opportunity_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                             method: str = "between_groups", sample_weight: Any = None) -> float:
-    """Equal-opportunity ratio ``min_g TPR_g / max_g TPR_g``."""
+    """Equal-opportunity ratio ``min_g TPR_g / max_g TPR_g``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The ratio in [0, 1], or NaN.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return ratio("true_positive_rate", y_true, y_pred, sensitive_features=sensitive_features,
                  method=method, sample_weight=sample_weight)
 
@@ -396,28 +691,124 @@ def equal_opportunity_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any
 def predictive_parity_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                                  method: str = "between_groups", sample_weight: Any = None) -> float:
     """Predictive-parity difference ``max_g PPV_g − min_g PPV_g`` (Chouldechova 2017): a favourable
-    decision means the same chance of ``Y=1`` in every group."""
+    decision means the same chance of ``Y=1`` in every group.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The difference, >= 0.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return difference("positive_predictive_value", y_true, y_pred, sensitive_features=sensitive_features,
                       method=method, sample_weight=sample_weight)
 
 
 def predictive_parity_ratio(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                             method: str = "between_groups", sample_weight: Any = None) -> float:
-    """Predictive-parity ratio ``min_g PPV_g / max_g PPV_g``."""
+    """Predictive-parity ratio ``min_g PPV_g / max_g PPV_g``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The ratio in [0, 1], or NaN.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return ratio("positive_predictive_value", y_true, y_pred, sensitive_features=sensitive_features,
                  method=method, sample_weight=sample_weight)
 
 
 def false_positive_rate_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                                    method: str = "between_groups", sample_weight: Any = None) -> float:
-    """``max_g FPR_g − min_g FPR_g`` (fairlearn's ``false_positive_rate_difference``)."""
+    """``max_g FPR_g − min_g FPR_g`` (fairlearn's ``false_positive_rate_difference``).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The difference, >= 0.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return difference("false_positive_rate", y_true, y_pred, sensitive_features=sensitive_features,
                       method=method, sample_weight=sample_weight)
 
 
 def false_negative_rate_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,
                                    method: str = "between_groups", sample_weight: Any = None) -> float:
-    """``max_g FNR_g − min_g FNR_g`` (fairlearn's ``false_negative_rate_difference``)."""
+    """``max_g FNR_g − min_g FNR_g`` (fairlearn's ``false_negative_rate_difference``).
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    method : {"between_groups", "to_overall"}, default "between_groups"
+        Compare the groups with each other, or each group with the overall rate.
+    sample_weight : array_like, shape (n,), optional
+        Non-negative row weights with a positive sum (None = equal weights).
+
+    Returns
+    -------
+    float
+        The difference, >= 0.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, a rate undefined in some group, or bad labels, weights or ``method``.
+    """
     return difference("false_negative_rate", y_true, y_pred, sensitive_features=sensitive_features,
                       method=method, sample_weight=sample_weight)
 
@@ -446,6 +837,27 @@ def statistical_parity_difference(y_pred: Any, *, sensitive_features: Any, privi
     ``unprivileged_groups`` to be given. Its absolute value equals
     :func:`demographic_parity_difference` when there are two groups.
 
+    Parameters
+    ----------
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    privileged : object
+        Label of the privileged group (one of the groups in ``sensitive_features``).
+    unprivileged : object, optional
+        Label of the unprivileged group; None = every row outside the privileged group.
+
+    Returns
+    -------
+    float
+        The signed difference, in [-1, 1].
+
+    Raises
+    ------
+    ValueError
+        ``privileged``/``unprivileged`` not among the groups (or equal), or bad labels.
+
     Examples
     --------
     >>> statistical_parity_difference([1, 1, 1, 0], sensitive_features=["m", "m", "f", "f"], privileged="m")
@@ -460,6 +872,22 @@ def disparate_impact(y_pred: Any, *, sensitive_features: Any, privileged: Any, u
     """AIF360's disparate impact ``P(ŷ=1 | unpriv) / P(ŷ=1 | priv)`` (may exceed 1).
 
     The EEOC four-fifths rule flags adverse impact when this is below 0.8 (see :func:`four_fifths_rule`).
+
+    Parameters
+    ----------
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    privileged : object
+        Label of the privileged group (one of the groups in ``sensitive_features``).
+    unprivileged : object, optional
+        Label of the unprivileged group; None = every row outside the privileged group.
+
+    Returns
+    -------
+    float
+        The ratio, >= 0.
 
     Raises
     ------
@@ -481,7 +909,32 @@ def disparate_impact(y_pred: Any, *, sensitive_features: Any, privileged: Any, u
 
 def average_odds_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any, privileged: Any,
                             unprivileged: Any = None) -> float:
-    """AIF360's signed average odds difference ``½[(FPR_u − FPR_p) + (TPR_u − TPR_p)]``."""
+    """AIF360's signed average odds difference ``½[(FPR_u − FPR_p) + (TPR_u − TPR_p)]``.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels (1 = favourable).
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    privileged : object
+        Label of the privileged group (one of the groups in ``sensitive_features``).
+    unprivileged : object, optional
+        Label of the unprivileged group; None = every row outside the privileged group.
+
+    Returns
+    -------
+    float
+        The signed average odds difference, in [-1, 1].
+
+    Raises
+    ------
+    ValueError
+        A compared group without positives or negatives, ``privileged``/``unprivileged`` not among the
+        groups, or bad labels.
+    """
     yt, yp, priv, unpriv = _two_groups(y_true, y_pred, sensitive_features, privileged, unprivileged)
     rates = {}
     for name, mask in (("p", priv), ("u", unpriv)):
@@ -497,7 +950,7 @@ def average_odds_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any
 class FourFifths:
     """Result of :func:`four_fifths_rule`.
 
-    Attributes
+    Parameters
     ----------
     selection_rates : pandas.Series
         ``P(ŷ=1 | g)`` per group.
@@ -509,6 +962,8 @@ class FourFifths:
         Groups whose impact ratio is below ``threshold``.
     threshold : float
         0.8 by default.
+
+
     """
 
     selection_rates: pd.Series
@@ -530,6 +985,25 @@ def four_fifths_rule(y_pred: Any, *, sensitive_features: Any, threshold: float =
     eighty percent) of the rate for the group with the highest rate will generally be regarded ...
     as evidence of adverse impact" (29 CFR § 1607.4(D)). Impact ratio ``r_g / max_h r_h``; a group is
     adverse when its ratio ``< threshold``. ``min`` of the impact ratios = the demographic parity ratio.
+
+    Parameters
+    ----------
+    y_pred : array_like of 0/1, shape (n,)
+        Decisions.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    threshold : float, default 0.8
+        Impact ratio below which a group is adverse, in [0, 1].
+
+    Returns
+    -------
+    FourFifths
+        Selection rates, impact ratios, the reference group and the adverse groups.
+
+    Raises
+    ------
+    ValueError
+        No group is ever selected, fewer than two groups, bad labels or ``threshold``.
 
     Examples
     --------
@@ -559,6 +1033,17 @@ def calibration_by_group(y_true: Any, y_prob: Any, *, sensitive_features: Any, n
     Bins are ``n_bins`` equal-width intervals of [0, 1], assigned as scikit-learn's
     ``calibration_curve(strategy="uniform")`` does (``searchsorted`` on the inner edges); empty
     bins are omitted.
+
+    Parameters
+    ----------
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    y_prob : array_like, shape (n,)
+        Predicted probabilities in [0, 1].
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row (a DataFrame or 2-D array gives intersectional groups).
+    n_bins : int, default 10
+        Number of equal-width bins of [0, 1] (>= 1).
 
     Returns
     -------

@@ -22,6 +22,17 @@ def threshold_effects(scores: Any, y_true: Any, sensitive_features: Any,
                       thresholds: Mapping[Any, float]) -> dict[str, Any]:
     """Rates of the decisions ``1[s ≥ t_g]``: per group and overall.
 
+    Parameters
+    ----------
+    scores : array_like, shape (n,)
+        Finite scores ``s``.
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    thresholds : mapping
+        Group label -> threshold ``t_g`` (every group needs one).
+
     Returns
     -------
     dict
@@ -45,7 +56,26 @@ def threshold_effects(scores: Any, y_true: Any, sensitive_features: Any,
 
 def draw_threshold_effects(axes: Sequence[Any], scores: Any, y_true: Any, sensitive_features: Any,
                            thresholds: Mapping[Any, float]) -> dict[str, Any]:
-    """Two panels: selection rate / FPR / FNR per group, and accuracy per group and overall."""
+    """Two panels: selection rate / FPR / FNR per group, and accuracy per group and overall.
+
+    Parameters
+    ----------
+    axes : sequence of two matplotlib.axes.Axes
+        The rates panel and the accuracy panel.
+    scores : array_like, shape (n,)
+        Finite scores.
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    thresholds : mapping
+        Group label -> threshold.
+
+    Returns
+    -------
+    dict
+        The output of :func:`threshold_effects`.
+    """
     eff = threshold_effects(scores, y_true, sensitive_features, thresholds)
     labels = [str(g) for g in eff["groups"]]
     x = np.arange(len(labels))
@@ -80,9 +110,27 @@ def threshold_widget(scores: Any, y_true: Any, sensitive_features: Any,
     A static figure at the default thresholds (0.5 unless ``defaults``) is always shown; the sliders
     appear in a live Jupyter kernel (see :func:`mlops_course.viz.interactive_plot`).
 
+    Parameters
+    ----------
+    scores : array_like, shape (n,)
+        Finite scores in [0, 1] (the sliders span [0, 1]).
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    defaults : mapping or None, default None
+        Group label -> starting threshold (0.5 for a missing group).
+    show : bool, default True
+        Display the figure and the sliders.
+
     Returns
     -------
     mlops_course.viz.InteractivePlot
+
+    Raises
+    ------
+    ValueError
+        If two group labels collide once made slider names, or the usual input errors.
     """
     s = check_scores("scores", scores)
     groups = check_groups(sensitive_features, s.size, ref_name="scores", min_groups=1)
@@ -101,7 +149,24 @@ def threshold_widget(scores: Any, y_true: Any, sensitive_features: Any,
 def draw_tradeoff(ax: Any, points: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
                   fairness_label: str = "demographic parity difference (held-out)",
                   title: str = "Accuracy–fairness trade-off") -> Any:
-    """Scatter/line of (disparity, accuracy) per method: ``points[name] = (disparities, accuracies)``."""
+    """Scatter/line of (disparity, accuracy) per method: ``points[name] = (disparities, accuracies)``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Where to draw.
+    points : mapping of str to (sequence of float, sequence of float)
+        Method name -> (disparities, accuracies), one point per setting.
+    fairness_label : str, default "demographic parity difference (held-out)"
+        x-axis label.
+    title : str, default "Accuracy–fairness trade-off"
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``.
+    """
     for name, (disp, acc) in points.items():
         ax.plot(np.asarray(disp, dtype=float), np.asarray(acc, dtype=float), marker="o", label=name)
     return titled(ax, title, fairness_label, "accuracy (held-out)", legend=True)

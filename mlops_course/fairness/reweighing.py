@@ -67,6 +67,13 @@ def reweighing_weights(y: Any, sensitive_features: Any) -> np.ndarray:
 def reweighing_table(y: Any, sensitive_features: Any) -> pd.DataFrame:
     """The weight of each (group, label) cell with its counts, for display.
 
+    Parameters
+    ----------
+    y : array_like of 0/1, shape (n,)
+        Labels.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+
     Returns
     -------
     pandas.DataFrame

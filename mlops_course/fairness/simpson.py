@@ -26,7 +26,7 @@ __all__ = ["SimpsonResult", "simpsons_paradox"]
 class SimpsonResult:
     """Pooled, per-stratum and standardised rates of each group.
 
-    Attributes
+    Parameters
     ----------
     pooled : pandas.Series
         Rate per group over all strata.
@@ -38,6 +38,8 @@ class SimpsonResult:
         Group with the highest pooled rate.
     strata_favouring : pandas.Series
         Number of strata in which each group has the highest rate.
+
+
     """
 
     pooled: pd.Series

@@ -85,6 +85,25 @@ def threshold_for_rate(scores: Any, rate: float) -> float:
     ``k = ⌊rate·m + ½⌋`` scores are selected: ``t`` is the ``k``-th largest score (``inf`` if
     ``k = 0``). With tied scores more than ``k`` may pass.
 
+    Parameters
+    ----------
+    scores : array_like, shape (m,)
+        Finite scores.
+    rate : float
+        Target selection rate in [0, 1].
+
+    Returns
+    -------
+    float
+        The threshold ``t``.
+
+    Raises
+    ------
+    TypeError
+        If the scores are not numeric or ``rate`` not a real number.
+    ValueError
+        Empty or non-finite scores, or ``rate`` outside [0, 1].
+
     Examples
     --------
     >>> threshold_for_rate([0.1, 0.4, 0.35, 0.8], 0.5)
@@ -132,6 +151,22 @@ def equal_opportunity_thresholds(scores: Any, y_true: Any, sensitive_features: A
 
     ``t_g`` = :func:`threshold_for_rate` of the scores of group ``g``'s positives (``Y=1``) at
     ``target_tpr`` (default: the overall TPR of the 0.5 threshold).
+
+    Parameters
+    ----------
+    scores : array_like, shape (n,)
+        Finite scores.
+    y_true : array_like of 0/1, shape (n,)
+        True labels.
+    sensitive_features : array_like, pandas.Series or pandas.DataFrame
+        Group of each row: 1-D for one attribute, a DataFrame or 2-D array for intersectional groups.
+    target_tpr : float or None, default None
+        Common true-positive rate in [0, 1].
+
+    Returns
+    -------
+    dict
+        Group label -> threshold ``t_g``.
 
     Raises
     ------
