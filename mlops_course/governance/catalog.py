@@ -63,7 +63,27 @@ IDENTIFIER_TERMS: tuple[str, ...] = (
 
 
 def check_classification(value: Any, name: str = "classification") -> str:
-    """Return ``value`` if it is one of :data:`CLASSIFICATIONS`, else raise ``ValueError``."""
+    """Return ``value`` if it is one of :data:`CLASSIFICATIONS`, else raise ``ValueError``.
+
+    Parameters
+    ----------
+    value : str
+        The classification to check.
+    name : str, default "classification"
+        Name of the argument, used in the error message.
+
+    Returns
+    -------
+    str
+        ``value`` itself.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not one of :data:`CLASSIFICATIONS`.
+    TypeError
+        If ``value`` is unhashable.
+    """
     return check_choice(name, value, CLASSIFICATIONS)
 
 
@@ -76,7 +96,7 @@ def level(classification: str) -> int:
 class CatalogEntry:
     """One dataset in the catalog.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Dataset name.
@@ -90,6 +110,8 @@ class CatalogEntry:
         How long a record may be kept after collection (Art. 5(1)(e)).
     description : str
         What a row is.
+
+
     """
 
     name: str
@@ -122,7 +144,7 @@ class CatalogEntry:
 class UsageRequest:
     """Who wants which columns of a dataset, for what.
 
-    Attributes
+    Parameters
     ----------
     requester : str
     dataset : str
@@ -133,6 +155,8 @@ class UsageRequest:
     art9_condition : str or None
         The GDPR Art. 9(2) condition relied on for special-category data (e.g. ``"9(2)(a) explicit
         consent"``); ``None``: no condition, special-category columns are refused.
+
+
     """
 
     requester: str
@@ -149,7 +173,17 @@ class UsageRequest:
 
 @dataclass(frozen=True)
 class PolicyDecision:
-    """Outcome of :func:`check_usage`: allowed, the columns refused and why."""
+    """Outcome of :func:`check_usage`: allowed, the columns refused and why.
+
+    Parameters
+    ----------
+    allowed : bool
+        Whether the request may proceed (also the truth value of the decision).
+    refused : tuple of (str, str), default ()
+        ``(column, reason code)`` for every refused column.
+    reasons : tuple of str, default ()
+        Human-readable reasons for the refusal (empty when allowed).
+    """
 
     allowed: bool
     refused: tuple[tuple[str, str], ...] = ()
@@ -222,6 +256,23 @@ def check_usage(entry: CatalogEntry, request: UsageRequest) -> PolicyDecision:
     Allowed iff the request targets this dataset, its purpose is among ``entry.purposes``
     (purpose limitation, GDPR Art. 5(1)(b)) and :func:`refused_columns` refuses nothing.
 
+    Parameters
+    ----------
+    entry : CatalogEntry
+        The dataset's catalog entry.
+    request : UsageRequest
+        The request.
+
+    Returns
+    -------
+    PolicyDecision
+        Allowed or not, with the refused columns and the reasons.
+
+    Raises
+    ------
+    TypeError
+        If ``entry`` or ``request`` has the wrong type.
+
     Examples
     --------
     >>> entry = CatalogEntry("loans", "credit-risk team", {"age": "internal", "email": "confidential"},
@@ -250,6 +301,27 @@ def retention_expired(collected_at: datetime, retention_days: int, now: datetime
     """Whether a record collected at ``collected_at`` is past its retention period at ``now``.
 
     Expired iff ``now - collected_at > retention_days`` days (storage limitation, Art. 5(1)(e)).
+
+    Parameters
+    ----------
+    collected_at : datetime.datetime
+        When the record was collected.
+    retention_days : int
+        Retention period in days (>= 1).
+    now : datetime.datetime
+        The time of the check.
+
+    Returns
+    -------
+    bool
+        True if the retention period is over.
+
+    Raises
+    ------
+    TypeError
+        If a time is not a datetime or ``retention_days`` not an integer.
+    ValueError
+        If ``retention_days < 1``.
     """
     if not isinstance(collected_at, datetime) or not isinstance(now, datetime):
         raise TypeError("collected_at and now must be datetime objects")

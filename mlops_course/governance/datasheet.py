@@ -57,6 +57,15 @@ def composition_facts(data: Any, entry: CatalogEntry | None = None,
                       protected: Sequence[str] = ()) -> dict[str, Any]:
     """Measured answers of the *Composition* section.
 
+    Parameters
+    ----------
+    data : pandas.DataFrame or mapping of columns
+        The dataset (anything :func:`~mlops_course.governance.quality.as_frame` accepts).
+    entry : CatalogEntry or None, default None
+        Its catalog entry, for the column classifications (``"uncatalogued"`` without one).
+    protected : sequence of str, default ()
+        Protected attributes whose value shares are reported.
+
     Returns
     -------
     dict
@@ -82,6 +91,15 @@ def composition_facts(data: Any, entry: CatalogEntry | None = None,
 @dataclass
 class Datasheet:
     """A datasheet: answers per section (``section -> {question: answer}``) + measured composition.
+
+    Parameters
+    ----------
+    name : str
+        Name of the dataset.
+    answers : dict, default {}
+        ``section -> {question: answer}``.
+    composition : dict, default {}
+        Measured facts from :func:`composition_facts`.
 
     Examples
     --------

@@ -41,7 +41,21 @@ _COLOURS = {"source": "#4C72B0", "dataset": "#55A868", "model": "#8172B2", "repo
 
 @dataclass(frozen=True)
 class ErasureImpact:
-    """What erasing one subject touches, by kind (each in topological order)."""
+    """What erasing one subject touches, by kind (each in topological order).
+
+    Parameters
+    ----------
+    subject_id : str
+        The subject to erase.
+    sources : tuple of str
+        Sources holding the subject's records.
+    datasets : tuple of str
+        Derived datasets to recompute.
+    models : tuple of str
+        Models to retrain (or unlearn).
+    reports : tuple of str
+        Reports to regenerate.
+    """
 
     subject_id: str
     sources: tuple[str, ...]
@@ -57,6 +71,12 @@ class ErasureImpact:
 @dataclass
 class LineageGraph:
     """A lineage DAG (see the module docstring).
+
+    Parameters
+    ----------
+    _kinds, _parents, _subjects : dict
+        Internal state (node kinds, parents and the subjects held by each source); leave at the empty
+        default and build the graph with :meth:`add` or :meth:`from_edges`.
 
     Examples
     --------
@@ -264,6 +284,20 @@ class LineageGraph:
 def erasure_touches(edges: Iterable[tuple[str, str]], holders: Mapping[str, Iterable[str]], subject: str) -> list[str]:
     """Sorted names of the nodes an erasure of ``subject`` touches (plain-data form of
     :meth:`LineageGraph.erasure_impact`; the exercise's reference). ``[]`` if no source holds them.
+
+    Parameters
+    ----------
+    edges : iterable of (str, str)
+        ``(parent, child)`` lineage edges.
+    holders : mapping of str to iterable of str
+        Source name -> subject ids it holds.
+    subject : str
+        The subject to erase.
+
+    Returns
+    -------
+    list of str
+        Sorted node names.
 
     Examples
     --------

@@ -98,7 +98,25 @@ def metrics_gaps(per_group: Mapping[str, Mapping[str, float]]) -> dict[str, floa
 
 
 def quantitative_analysis(y_true: Any, y_pred: Any, groups: Any) -> dict[str, Any]:
-    """``{"groups": group_metrics(...), "gaps": metrics_gaps(...)}`` (the exercise's reference)."""
+    """``{"groups": group_metrics(...), "gaps": metrics_gaps(...)}`` (the exercise's reference).
+
+    Parameters
+    ----------
+    y_true, y_pred : array_like of 0/1
+        True labels and decisions.
+    groups : array_like
+        Group label of every row.
+
+    Returns
+    -------
+    dict
+        ``"groups"``: :func:`group_metrics` output; ``"gaps"``: :func:`metrics_gaps` of it.
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths, non-binary labels or empty input.
+    """
     per = group_metrics(y_true, y_pred, groups)
     return {"groups": per, "gaps": metrics_gaps(per)}
 
@@ -112,7 +130,20 @@ def _fmt(value: Any) -> str:
 
 
 def markdown_table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A GitHub-flavoured Markdown table."""
+    """A GitHub-flavoured Markdown table.
+
+    Parameters
+    ----------
+    rows : sequence of sequence
+        Table cells, one sequence per row (floats: 3 decimals, whole numbers >= 1 without, NaN as "n/a").
+    headers : sequence of str
+        Column headers.
+
+    Returns
+    -------
+    str
+        The table, one line per row (no trailing newline).
+    """
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(_fmt(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
@@ -132,6 +163,19 @@ class ModelCard:
 
     Each section is free text, a mapping (rendered as a bullet list ``key: value``) or a list of
     bullets. ``quantitative`` holds the output of :func:`quantitative_analysis` per factor name.
+
+    Parameters
+    ----------
+    name : str
+        Model name.
+    version : str
+        Model version.
+    details, intended_use, factors, metrics, evaluation_data, training_data : str, mapping or list
+        The sections of Mitchell et al. (2019) of the same names.
+    quantitative : dict, default {}
+        Factor name -> :func:`quantitative_analysis` output.
+    ethical_considerations, caveats : str, mapping or list
+        The last two sections.
 
     Examples
     --------

@@ -47,7 +47,19 @@ __all__ = ["GDPRTier", "GDPR_TIERS", "CCPA_AMOUNTS", "gdpr_max_fine", "gdpr_cros
 
 @dataclass(frozen=True)
 class GDPRTier:
-    """A GDPR fine tier: the article, the fixed cap (EUR) and the turnover rate."""
+    """A GDPR fine tier: the article, the fixed cap (EUR) and the turnover rate.
+
+    Parameters
+    ----------
+    article : str
+        The GDPR article setting the tier.
+    fixed_eur : float
+        Fixed cap in EUR.
+    rate : float
+        Share of the worldwide annual turnover (the cap is the higher of the two for an undertaking).
+    covers : str
+        Which infringements fall in the tier.
+    """
 
     article: str
     fixed_eur: float
@@ -118,6 +130,27 @@ def ccpa_max_penalty(violations: int, intentional_or_minor: int = 0, version: st
     ``violations × a + intentional_or_minor × b`` with ``(a, b) = CCPA_AMOUNTS[version]``;
     ``violations`` counts the ordinary violations, ``intentional_or_minor`` those that are
     intentional or involve consumers known to be under 16.
+
+    Parameters
+    ----------
+    violations : int
+        Ordinary violations (>= 0).
+    intentional_or_minor : int, default 0
+        Intentional violations or those involving consumers under 16 (>= 0).
+    version : str, default "2025"
+        Key of :data:`CCPA_AMOUNTS` (the amounts in force).
+
+    Returns
+    -------
+    float
+        The maximum penalty in USD.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``version`` or a negative count.
+    TypeError
+        A count that is not an integer.
 
     Examples
     --------

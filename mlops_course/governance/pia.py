@@ -72,7 +72,19 @@ def _scale(name: str, value: int) -> int:
 
 @dataclass(frozen=True)
 class Risk:
-    """One risk to data subjects, scored before and after its mitigation (1–5 scales)."""
+    """One risk to data subjects, scored before and after its mitigation (1–5 scales).
+
+    Parameters
+    ----------
+    description : str
+        The risk (non-empty).
+    likelihood, severity : int
+        Inherent scores on 1–5.
+    mitigation : str, default ""
+        The planned mitigation.
+    residual_likelihood, residual_severity : int or None, default None
+        Scores after mitigation on 1–5, at most the inherent ones (None: unchanged).
+    """
 
     description: str
     likelihood: int
@@ -117,6 +129,21 @@ class Risk:
 @dataclass
 class PrivacyImpactAssessment:
     """A (D)PIA record: the processing, the Art. 35 screening, the scored risks and the outcome.
+
+    Parameters
+    ----------
+    project : str
+        The processing assessed.
+    controller : str
+        The controller responsible.
+    purpose : str
+        Purpose of the processing.
+    data_categories : sequence of str, default ()
+        Categories of personal data processed.
+    criteria : sequence of str, default ()
+        WP248 criteria met (keys of :data:`DPIA_CRITERIA`).
+    risks : list of Risk, default []
+        The scored risks (add more with :meth:`add`).
 
     Examples
     --------

@@ -41,7 +41,17 @@ __all__ = ["GateResult", "Gate", "ReleaseReport", "ReleasePipeline", "data_quali
 
 @dataclass(frozen=True)
 class GateResult:
-    """Outcome of one gate."""
+    """Outcome of one gate.
+
+    Parameters
+    ----------
+    gate : str
+        Name of the gate.
+    passed : bool
+        Whether the release may go on.
+    reason : str
+        Why (shown in the release report).
+    """
 
     gate: str
     passed: bool
@@ -50,7 +60,15 @@ class GateResult:
 
 @dataclass(frozen=True)
 class Gate:
-    """A named check ``check(context) -> (passed, reason)``."""
+    """A named check ``check(context) -> (passed, reason)``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the gate.
+    check : callable
+        ``check(context) -> (passed, reason)``; an exception counts as a failure (fail closed).
+    """
 
     name: str
     check: Callable[[Mapping[str, Any]], tuple[bool, str]]
@@ -65,7 +83,15 @@ class Gate:
 
 @dataclass(frozen=True)
 class ReleaseReport:
-    """The gates that ran (in order) and whether the model was released."""
+    """The gates that ran (in order) and whether the model was released.
+
+    Parameters
+    ----------
+    results : tuple of GateResult
+        Results of the gates that ran, in order.
+    skipped : tuple of str
+        Names of the gates not run because an earlier one failed.
+    """
 
     results: tuple[GateResult, ...]
     skipped: tuple[str, ...]
@@ -126,7 +152,22 @@ class ReleasePipeline:
 # --------------------------------------------------------------------------- the six gates
 def data_quality_gate(schema: Mapping[str, Any], *, key: Sequence[str] | None = None,
                       drift_threshold: float = 0.25) -> Gate:
-    """Gate on :func:`.quality.quality_report` of ``context["data"]`` (drift vs ``context["reference"]``)."""
+    """Gate on :func:`.quality.quality_report` of ``context["data"]`` (drift vs ``context["reference"]``).
+
+    Parameters
+    ----------
+    schema : mapping of str to ColumnSpec
+        Expected columns.
+    key : sequence of str or None, default None
+        Columns that identify a row for the duplicate check (None: whole rows).
+    drift_threshold : float, default 0.25
+        Largest allowed PSI against ``context["reference"]`` (None: ``PSI_THRESHOLD``).
+
+    Returns
+    -------
+    Gate
+        The gate "data quality".
+    """
     from mlops_course.governance.quality import PSI_THRESHOLD, quality_report
 
     threshold = drift_threshold if drift_threshold is not None else PSI_THRESHOLD
@@ -153,7 +194,25 @@ def purpose_gate(catalog: Any) -> Gate:
 
 
 def privacy_budget_gate(epsilon_budget: float, delta_budget: float) -> Gate:
-    """Gate: ``context["privacy_spent"] = (ε, δ)`` fits a fresh :class:`PrivacyAccountant` budget."""
+    """Gate: ``context["privacy_spent"] = (ε, δ)`` fits a fresh :class:`PrivacyAccountant` budget.
+
+    Parameters
+    ----------
+    epsilon_budget : float
+        ε budget (> 0).
+    delta_budget : float
+        δ budget.
+
+    Returns
+    -------
+    Gate
+        The gate "privacy budget" (fails on ε = ∞ or a spend beyond the budget).
+
+    Raises
+    ------
+    ValueError, TypeError
+        If the budget is invalid (checked when the gate is made).
+    """
     from mlops_course.privacy.dp.accountant import PrivacyAccountant
 
     accountant = PrivacyAccountant(epsilon_budget, delta_budget)  # validates the budget now
@@ -215,7 +274,32 @@ def model_card_gate() -> Gate:
 def standard_pipeline(schema: Mapping[str, Any], catalog: Any, public_key: bytes, *, epsilon_budget: float = 1.0,
                       delta_budget: float = 1e-5, max_gap: float = 0.1, key: Sequence[str] | None = None,
                       drift_threshold: float = 0.25) -> ReleasePipeline:
-    """The six gates in order: data quality, purpose, privacy budget, fairness, signature, model card."""
+    """The six gates in order: data quality, purpose, privacy budget, fairness, signature, model card.
+
+    Parameters
+    ----------
+    schema : mapping of str to ColumnSpec
+        Expected columns (data-quality gate).
+    catalog : DataCatalog
+        Catalog checked by the purpose gate.
+    public_key : bytes
+        Key that verifies the artefact signature.
+    epsilon_budget : float, default 1.0
+        ε budget of the privacy gate.
+    delta_budget : float, default 1e-5
+        δ budget of the privacy gate.
+    max_gap : float, default 0.1
+        Largest allowed fairness difference.
+    key : sequence of str or None, default None
+        Row key of the duplicate check.
+    drift_threshold : float, default 0.25
+        Largest allowed PSI.
+
+    Returns
+    -------
+    ReleasePipeline
+        The six gates.
+    """
     return ReleasePipeline([
         data_quality_gate(schema, key=key, drift_threshold=drift_threshold), purpose_gate(catalog),
         privacy_budget_gate(epsilon_budget, delta_budget), fairness_gate(max_gap), signature_gate(public_key),
@@ -252,10 +336,28 @@ def demo_release(rng: np.random.Generator, fault: str | None = None, *, n: int =
     by sex, a signed artefact (raw float64 weights; unit 02) and a model card; ``fault`` (a key of
     :data:`FAULTS`) breaks exactly one gate's property.
 
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        Source of the synthetic data and of the DP noise.
+    fault : str or None, default None
+        A key of :data:`FAULTS` to break one gate, or None for a clean release.
+    n : int, default 800
+        Number of synthetic applicants.
+    epsilon : float, default 1.0
+        ε of the DP-SGD training.
+    delta : float, default 1e-5
+        δ of the DP-SGD training.
+
     Returns
     -------
     (ReleasePipeline, dict)
         The standard pipeline and the context to :meth:`ReleasePipeline.run`.
+
+    Raises
+    ------
+    ValueError
+        If ``fault`` is not None or a key of :data:`FAULTS`.
     """
     from mlops_course._validation import check_rng
     from mlops_course.compliance.synthetic import make_people

@@ -54,7 +54,7 @@ KINDS = ("number", "integer", "string", "category")
 class ColumnSpec:
     """Expected content of one column.
 
-    Attributes
+    Parameters
     ----------
     kind : {"number", "integer", "string", "category"}
     lower, upper : float, optional
@@ -63,6 +63,8 @@ class ColumnSpec:
         Allowed values of a category column.
     max_missing : float
         Largest allowed fraction of missing values (None/NaN), in [0, 1].
+
+
     """
 
     kind: str = "number"
@@ -83,7 +85,21 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One quality check: passed iff ``value <= threshold``."""
+    """One quality check: passed iff ``value <= threshold``.
+
+    Parameters
+    ----------
+    check : str
+        Name of the check.
+    passed : bool
+        ``value <= threshold``.
+    value : float
+        The measured value (a count, a fraction or a PSI).
+    threshold : float
+        The allowed maximum.
+    detail : str
+        What was found.
+    """
 
     check: str
     passed: bool
@@ -142,7 +158,20 @@ def _kind_ok(series: pd.Series, kind: str) -> bool:
 
 def check_schema(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
     """Every declared column present with the declared kind, no undeclared column (which could be
-    personal data nobody catalogued). ``value`` = number of problems."""
+    personal data nobody catalogued). ``value`` = number of problems.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of columns or sequence of row mappings
+        The snapshot (anything :func:`as_frame` accepts).
+    schema : mapping of str to ColumnSpec
+        Expected columns.
+
+    Returns
+    -------
+    CheckResult
+        Threshold 0: passes iff there is no problem.
+    """
     df, schema = as_frame(data), _check_schema_arg(schema)
     missing = [c for c in schema if c not in df.columns]
     extra = [c for c in df.columns if c not in schema]
@@ -156,7 +185,20 @@ def check_schema(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
 def check_missing(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
     """Missing-value rate of each declared column within its ``max_missing``.
 
-    ``value`` = number of columns over their allowance."""
+    ``value`` = number of columns over their allowance.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of columns or sequence of row mappings
+        The snapshot (anything :func:`as_frame` accepts).
+    schema : mapping of str to ColumnSpec
+        Expected columns.
+
+    Returns
+    -------
+    CheckResult
+        Threshold 0: passes iff there is no problem.
+    """
     df, schema = as_frame(data), _check_schema_arg(schema)
     over = []
     for c, spec in schema.items():
@@ -170,7 +212,20 @@ def check_missing(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
 def check_ranges(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
     """Numeric values within ``[lower, upper]`` and category values among ``categories``.
 
-    ``value`` = number of offending (non-missing) cells."""
+    ``value`` = number of offending (non-missing) cells.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of columns or sequence of row mappings
+        The snapshot (anything :func:`as_frame` accepts).
+    schema : mapping of str to ColumnSpec
+        Expected columns.
+
+    Returns
+    -------
+    CheckResult
+        Threshold 0: passes iff there is no problem.
+    """
     df, schema = as_frame(data), _check_schema_arg(schema)
     bad, notes = 0, []
     for c, spec in schema.items():
@@ -196,7 +251,27 @@ def check_ranges(data: Any, schema: Mapping[str, ColumnSpec]) -> CheckResult:
 def check_duplicates(data: Any, key: Sequence[str] | None = None, max_fraction: float = 0.0) -> CheckResult:
     """Duplicate rows (all columns, or the ``key`` columns) beyond their first occurrence.
 
-    ``value`` = fraction of duplicate rows, gate ``<= max_fraction``."""
+    ``value`` = fraction of duplicate rows, gate ``<= max_fraction``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of columns or sequence of row mappings
+        The snapshot.
+    key : sequence of str or None, default None
+        Columns that identify a row (None: whole rows).
+    max_fraction : float, default 0.0
+        Largest allowed fraction of duplicates (>= 0).
+
+    Returns
+    -------
+    CheckResult
+        ``value`` = fraction of duplicate rows.
+
+    Raises
+    ------
+    ValueError
+        If a ``key`` column is not in the data or ``max_fraction`` is negative.
+    """
     df = as_frame(data)
     max_fraction = check_nonnegative("max_fraction", max_fraction)
     subset = list(key) if key is not None else None
@@ -255,7 +330,25 @@ def population_stability_index(reference: Any, current: Any, bins: int = 10) -> 
 
 
 def ks_statistic(reference: Any, current: Any) -> float:
-    """Two-sample Kolmogorov–Smirnov statistic D = sup |F_ref − F_cur| (as ``scipy.stats.ks_2samp``)."""
+    """Two-sample Kolmogorov–Smirnov statistic D = sup |F_ref − F_cur| (as ``scipy.stats.ks_2samp``).
+
+    Parameters
+    ----------
+    reference : array_like, shape (n,)
+        Finite reference sample.
+    current : array_like, shape (m,)
+        Finite current sample.
+
+    Returns
+    -------
+    float
+        ``D`` in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        If a sample is empty, not 1-D or holds NaN/inf.
+    """
     ref = np.sort(check_finite_array("reference", reference, ndim=1))
     cur = np.sort(check_finite_array("current", current, ndim=1))
     grid = np.concatenate([ref, cur])
@@ -266,7 +359,31 @@ def ks_statistic(reference: Any, current: Any) -> float:
 
 def check_drift(reference: Any, current: Any, columns: Sequence[str] | None = None,
                 threshold: float = PSI_THRESHOLD, bins: int = 10) -> CheckResult:
-    """Largest PSI over ``columns`` (default: the shared columns) must be ``<= threshold``."""
+    """Largest PSI over ``columns`` (default: the shared columns) must be ``<= threshold``.
+
+    Parameters
+    ----------
+    reference : pandas.DataFrame or mapping of columns
+        Reference snapshot.
+    current : pandas.DataFrame or mapping of columns
+        Current snapshot.
+    columns : sequence of str or None, default None
+        Columns to compare (None: the shared ones).
+    threshold : float, default PSI_THRESHOLD (0.25)
+        Largest allowed PSI (> 0).
+    bins : int, default 10
+        Bins of :func:`population_stability_index` for numeric columns.
+
+    Returns
+    -------
+    CheckResult
+        ``value`` = the largest PSI.
+
+    Raises
+    ------
+    ValueError
+        If there is no column to compare or ``threshold <= 0``.
+    """
     ref, cur = as_frame(reference), as_frame(current)
     threshold = check_positive("threshold", threshold)
     cols = list(columns) if columns is not None else [c for c in ref.columns if c in cur.columns]
@@ -288,6 +405,26 @@ def quality_report(data: Any, schema: Mapping[str, ColumnSpec], reference: Any =
                    key: Sequence[str] | None = None, max_duplicates: float = 0.0,
                    drift_threshold: float = PSI_THRESHOLD) -> QualityReport:
     """Schema, missing values, ranges, duplicates and (with a reference snapshot) drift.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, mapping of columns or sequence of row mappings
+        The snapshot (anything :func:`as_frame` accepts).
+    schema : mapping of str to ColumnSpec
+        Expected columns.
+    reference : pandas.DataFrame, mapping or None, default None
+        Reference snapshot for the drift check (None: no drift check).
+    key : sequence of str or None, default None
+        Row key of the duplicate check.
+    max_duplicates : float, default 0.0
+        Largest allowed fraction of duplicate rows.
+    drift_threshold : float, default PSI_THRESHOLD (0.25)
+        Largest allowed PSI.
+
+    Returns
+    -------
+    QualityReport
+        The four (five with ``reference``) check results.
 
     Examples
     --------
@@ -314,6 +451,18 @@ def quality_summary(rows: Sequence[Mapping[str, Any]], bounds: Mapping[str, Sequ
     * ``out_of_range`` — present numeric cells outside the inclusive ``[lo, hi]`` of their column;
     * ``duplicates`` — rows equal (all keys and values) to an earlier row;
     * ``passed`` — all three are 0.
+
+    Parameters
+    ----------
+    rows : sequence of mapping
+        The rows.
+    bounds : mapping of str to [lo, hi]
+        Inclusive range of each checked column.
+
+    Returns
+    -------
+    dict
+        ``missing``, ``out_of_range`` and ``duplicates`` (ints) and ``passed`` (bool).
 
     Raises
     ------

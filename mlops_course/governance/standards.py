@@ -42,7 +42,21 @@ FRAMEWORKS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class StandardItem:
-    """One item of a framework and the course units that cover it."""
+    """One item of a framework and the course units that cover it.
+
+    Parameters
+    ----------
+    framework : str
+        Key of :data:`FRAMEWORKS`.
+    identifier : str
+        The item's identifier in that framework.
+    title : str
+        Its title.
+    units : tuple of int
+        Course units covering it.
+    note : str, default ""
+        Remark on the coverage.
+    """
 
     framework: str
     identifier: str
@@ -192,14 +206,52 @@ def _check_framework(framework: str | None) -> None:
 
 
 def items(framework: str | None = None, unit: int | None = None) -> list[StandardItem]:
-    """Items of one framework (or all), optionally only those covered by ``unit``."""
+    """Items of one framework (or all), optionally only those covered by ``unit``.
+
+    Parameters
+    ----------
+    framework : str or None, default None
+        Key of :data:`FRAMEWORKS` (None: all frameworks).
+    unit : int or None, default None
+        Keep only items covered by this unit (None: all).
+
+    Returns
+    -------
+    list of StandardItem
+        In the map's order.
+
+    Raises
+    ------
+    ValueError
+        If ``framework`` is not None or a key of :data:`FRAMEWORKS`.
+    """
     _check_framework(framework)
     return [s for s in STANDARDS if (framework is None or s.framework == framework)
             and (unit is None or unit in s.units)]
 
 
 def units_for(framework: str, identifier: str) -> tuple[int, ...]:
-    """The units covering one item (``KeyError`` if the item is not in the map)."""
+    """The units covering one item (``KeyError`` if the item is not in the map).
+
+    Parameters
+    ----------
+    framework : str
+        Key of :data:`FRAMEWORKS`.
+    identifier : str
+        The item's identifier.
+
+    Returns
+    -------
+    tuple of int
+        The covering units.
+
+    Raises
+    ------
+    ValueError
+        If ``framework`` is unknown.
+    KeyError
+        If the item is not in the map.
+    """
     _check_framework(framework)
     for s in STANDARDS:
         if s.framework == framework and s.identifier == identifier:
@@ -240,6 +292,25 @@ def eu_ai_act_tier(*, prohibited_practice: bool = False, annex_iii_use: bool = F
        Art. 6(3) exemptions are not modelled);
     3. interacts with people or generates synthetic content → ``"limited"`` (Art. 50);
     4. otherwise ``"minimal"``.
+
+    Parameters
+    ----------
+    prohibited_practice : bool, default False
+        The system is an Art. 5 prohibited practice.
+    annex_iii_use : bool, default False
+        It is an Annex III use case (or an Annex I safety component).
+    interacts_or_generates : bool, default False
+        It interacts with people or generates synthetic content.
+
+    Returns
+    -------
+    str
+        ``"unacceptable"``, ``"high"``, ``"limited"`` or ``"minimal"``.
+
+    Raises
+    ------
+    TypeError
+        If a flag is not a bool.
     """
     for name, value in (("prohibited_practice", prohibited_practice), ("annex_iii_use", annex_iii_use),
                         ("interacts_or_generates", interacts_or_generates)):
