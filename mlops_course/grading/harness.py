@@ -582,6 +582,13 @@ class WorkerProcess:
     def close(self) -> None:
         """Kill the worker (if running), close the channel and delete its folder."""
         self._stop.set()
+        proc = getattr(self, "proc", None)
+        if self.dead is None and proc is not None and proc.poll() is None and getattr(self, "_req", None) is not None:
+            # a polite exit first: the worker, its init and `unshare` end normally, so their CPU time is
+            # accounted to this process (benchmarks); whatever is left is killed below
+            with contextlib.suppress(WorkerFailure, OSError, subprocess.TimeoutExpired):
+                self._send({"id": "bye", "op": "bye"}, time.monotonic() + 1.0)
+                proc.wait(timeout=2)
         self.kill()
         if self._watchdog is not None and self._watchdog is not threading.current_thread():
             self._watchdog.join(timeout=5)
