@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 
-from mlops_course._validation import check_finite_array, check_probability, check_rng
+from mlops_course._validation import check_finite_array, check_rng
 
 __all__ = ["Split", "digits_split", "breast_cancer_split", "logits", "predict_proba", "loss_per_example",
            "input_gradient", "accuracy", "agreement", "SoftmaxModel", "dpsgd_softmax"]
@@ -351,13 +351,13 @@ def dpsgd_softmax(X: Any, y: Any, *, noise_multiplier: float, delta: float, rng:
     -------
     SoftmaxModel
     """
-    from mlops_course._validation import (
-        check_delta,
-        check_int,
-        check_nonnegative,
-        check_positive,
+    from mlops_course._validation import check_int
+    from mlops_course.privacy.dp.dpsgd import (
+        check_dpsgd_settings,
+        clipped_noisy_sum,
+        dpsgd_epsilon,
+        poisson_batch,
     )
-    from mlops_course.privacy.dp.dpsgd import clipped_noisy_sum, dpsgd_epsilon, poisson_batch
 
     X = check_finite_array("X", X, ndim=2)
     n, d = X.shape
@@ -365,13 +365,10 @@ def dpsgd_softmax(X: Any, y: Any, *, noise_multiplier: float, delta: float, rng:
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
         raise ValueError(f"y must hold one integer label >= 0 per row of X, got shape {y.shape}")
     k = int(y.max()) + 1 if n_classes is None else check_int("n_classes", n_classes, minimum=int(y.max()) + 1)
-    sigma = check_nonnegative("noise_multiplier", noise_multiplier)
-    delta = check_delta(delta)
+    sigma, delta, q, steps, C, lr = check_dpsgd_settings(
+        noise_multiplier, delta, sampling_rate, steps, clip_norm, learning_rate
+    )
     rng = check_rng(rng)
-    q = check_probability("sampling_rate", sampling_rate, open_high=False)
-    steps = check_int("steps", steps, minimum=1)
-    C = check_positive("clip_norm", clip_norm)
-    lr = check_positive("learning_rate", learning_rate)
     Xa = np.hstack([X, np.ones((n, 1))])
     row_norms = np.linalg.norm(Xa, axis=1)
     onehot = np.eye(k)[y]

@@ -1,10 +1,10 @@
-"""Penalties (legal text), standards map, release pipeline and the DP/HE/FL comparison."""
+"""Penalties (legal text), standards map and release pipeline (the DP/HE/FL comparison: tests/test_capstone.py)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mlops_course.governance import comparison, penalties, standards
+from mlops_course.governance import penalties, standards
 from mlops_course.governance.pipeline import FAULTS, Gate, ReleasePipeline, demo_release
 from mlops_course.units import UNITS
 
@@ -117,36 +117,3 @@ def test_each_fault_stops_the_release_at_its_gate(fault):
 def test_demo_bad_fault():
     with pytest.raises(ValueError):
         demo_release(np.random.default_rng(0), "meteor")
-
-
-# --------------------------------------------------------------------------- comparison
-@pytest.fixture(scope="module")
-def results():
-    return comparison.compare_privacy_techniques(0)
-
-
-def test_comparison_accuracy_and_bytes(results):
-    by = {r.technique: r for r in results}
-    task = comparison.load_task(0)
-    assert all(r.accuracy > 0.9 for r in results)  # breast cancer is easy; DP at eps=1 costs little
-    n_params = task.X_train.shape[1] * 2 + 2  # softmax regression, 2 classes
-    assert by["FL"].bytes_communicated == 5 * 5 * 2 * n_params * 8  # 5 rounds, 5 clients, down + up, float64
-    assert by["central"].bytes_communicated == task.X_train.size * 8
-    assert by["HE"].bytes_overhead > 10  # ciphertexts are far larger than the plaintext
-    assert "ε = 1.00" in by["DP"].detail
-
-
-def test_he_scores_match_plaintext_polynomial():
-    # the encrypted pipeline must reproduce the plaintext polynomial's decisions (CKKS error << margin)
-    task = comparison.load_task(0)
-    he = comparison.run_he(task)
-    w = comparison._central_weights(task)
-    plain = ((task.X_test @ w[:-1] + w[-1]) > 0).astype(int)
-    assert he.accuracy == pytest.approx(np.mean(plain == task.y_test), abs=2 / task.y_test.size)
-
-
-def test_slide_rows(results):
-    rows = comparison.slide_table_rows(results)
-    assert [r[0] for r in rows][:2] == ["Data location", "Privacy guarantee"] and all(len(r) == 4 for r in rows)
-    with pytest.raises(ValueError):
-        comparison.slide_table_rows(results[:2])

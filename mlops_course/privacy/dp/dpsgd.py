@@ -54,6 +54,7 @@ __all__ = [
     "train_dp_logreg",
     "accuracy_epsilon_tradeoff",
     "breast_cancer_tradeoff",
+    "check_dpsgd_settings",
     "poisson_batch",
     "clipped_noisy_sum",
 ]
@@ -232,6 +233,55 @@ def calibrate_noise_multiplier(
     return hi
 
 
+def check_dpsgd_settings(
+    noise_multiplier: Any,
+    delta: Any,
+    sampling_rate: Any,
+    steps: Any,
+    clip_norm: Any,
+    learning_rate: Any,
+) -> tuple[float, float, float, int, float, float]:
+    """Validate the hyper-parameters every DP-SGD trainer takes (binary and softmax).
+
+    Parameters
+    ----------
+    noise_multiplier : float
+        σ >= 0 (0: no noise, ε = inf).
+    delta : float
+        δ in (0, 1).
+    sampling_rate : float
+        q in (0, 1].
+    steps : int
+        T >= 1.
+    clip_norm : float
+        C > 0.
+    learning_rate : float
+        η > 0.
+
+    Returns
+    -------
+    tuple
+        ``(σ, δ, q, T, C, η)`` as float, float, float, int, float, float.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the first argument out of range or of the wrong type.
+
+    Examples
+    --------
+    >>> check_dpsgd_settings(1, 1e-5, 0.1, 10, 1, 0.5)
+    (1.0, 1e-05, 0.1, 10, 1.0, 0.5)
+    """
+    sigma = check_nonnegative("noise_multiplier", noise_multiplier)
+    delta = check_delta(delta)
+    q = check_probability("sampling_rate", sampling_rate, open_high=False)
+    steps = check_int("steps", steps, minimum=1)
+    C = check_positive("clip_norm", clip_norm)
+    lr = check_positive("learning_rate", learning_rate)
+    return sigma, delta, q, steps, C, lr
+
+
 def poisson_batch(n: int, sampling_rate: float, rng: np.random.Generator) -> np.ndarray:
     """Step 1 of DP-SGD: Poisson sampling — each of the ``n`` records joins the batch independently
     with probability q. Draws ``rng.random(n)`` (one uniform per record, in record order).
@@ -382,13 +432,10 @@ def dpsgd_logreg(
     X = check_data("X", X, ndim=2)
     n, d = X.shape
     y = _check_labels(y, n)
-    sigma = check_nonnegative("noise_multiplier", noise_multiplier)
-    delta = check_delta(delta)
+    sigma, delta, q, steps, C, lr = check_dpsgd_settings(
+        noise_multiplier, delta, sampling_rate, steps, clip_norm, learning_rate
+    )
     rng = check_rng(rng)
-    q = check_probability("sampling_rate", sampling_rate, open_high=False)
-    steps = check_int("steps", steps, minimum=1)
-    C = check_positive("clip_norm", clip_norm)
-    lr = check_positive("learning_rate", learning_rate)
     l2 = check_nonnegative("l2", l2)
 
     Xa = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
