@@ -2,9 +2,9 @@
 
 The student's functions receive and return **plain integers** (a Paillier public modulus ``n``
 and ciphertexts as integers mod ``n²``), so everything crosses the grader's channel as plain
-data. The harness holds a fixed Paillier key (1024-bit, primes derived from a fixed seed so that
-grading is deterministic; its security is irrelevant here), encrypts the inputs with fixed
-randomisers, and **decrypts the student's ciphertexts itself** to decide whether the homomorphic
+data. The harness holds a 1024-bit Paillier key whose primes are derived from the course grading key
+(:func:`harness_key`; deterministic for a key, so grading is reproducible), encrypts the inputs with
+seeded randomisers, and **decrypts the student's ciphertexts itself** to decide whether the homomorphic
 computation is right. Returning the plaintext instead of a ciphertext fails (it does not decrypt
 to the answer). Parameter and decoding tasks are compared with closed-form references
 (HomomorphicEncryption.org table; phe's encoding rules) evaluated here, independently of
@@ -19,8 +19,8 @@ percent; the solution plans with a 4× error margin and the thrift reference add
 ``PLAN_SCALE_MARGIN`` bits, so neither is near an edge (checked under several keys by the tests).
 
 Secret inputs. Every hidden property draws its values, Paillier randomisers and scenarios from
-``secret_rng``/``secret_seed`` with a tag ``"08/<grade_id>/<property>"`` (the harness's Paillier key
-itself stays fixed: it is never shown to the student and only decrypts), so a table replaying
+``secret_rng``/``secret_seed`` with a tag ``"08/<grade_id>/<property>"`` (and the harness's Paillier key
+from ``"08/paillier-harness-key"``, so its private key cannot be rebuilt from the public package), so a table replaying
 answers recorded from the public package cannot match them under a course key.
 """
 from __future__ import annotations
@@ -49,13 +49,22 @@ __all__ = ["CHECKS", "MANUAL", "UNIT", "HE_STANDARD_128", "harness_key", "ckks_p
 UNIT = "08_homomorphic_encryption"
 #: HomomorphicEncryption.org security standard (2018), Table 1: 128-bit classical security
 HE_STANDARD_128 = {1024: 27, 2048: 54, 4096: 109, 8192: 218, 16384: 438, 32768: 881}
-KEY_SEED = 80_000
+KEY_TAG = "08/paillier-harness-key"
+
+
+def harness_key() -> tuple[int, int, int]:
+    """``(n, p, q)`` of the harness's 1024-bit Paillier key, derived from the course grading key.
+
+    The primes come from ``secret_seed(KEY_TAG)``: with a course key a student cannot rebuild the
+    private key from the public package and decrypt the hidden inputs (with the public development
+    key it is reproducible, for tests). Deterministic for a given key; cached per key.
+    """
+    return _key_from_seed(secret_seed(KEY_TAG))
 
 
 @cache
-def harness_key() -> tuple[int, int, int]:
-    """``(n, p, q)`` of the harness's fixed 1024-bit Paillier key (deterministic, immutable)."""
-    rnd = random.Random(KEY_SEED)
+def _key_from_seed(seed: int) -> tuple[int, int, int]:
+    rnd = random.Random(seed)
     p = int(gmpy2.next_prime(rnd.getrandbits(512) | (1 << 511)))
     q = int(gmpy2.next_prime(rnd.getrandbits(512) | (1 << 511)))
     return p * q, p, q
