@@ -15,11 +15,11 @@ module            what it provides
 ``penalties``     GDPR Art. 83(4)/(5) fines and CCPA §1798.155 / §1798.199.90 penalties
 ``standards``     NIST AI RMF, NIST AI 100-2, OWASP ML/LLM Top 10, MITRE ATLAS, ISO/IEC 42001,
                   EU AI Act tiers mapped to the course's units
-``comparison``    DP vs HE vs FL measured on one task (accuracy, time, bytes, who is protected)
+``comparison``    re-export of :mod:`mlops_course.capstone` (unit 10's DP vs HE vs FL comparison)
 ================  ===========================================================================
 
-``pipeline`` and ``comparison`` import the privacy, fairness and security units lazily (inside
-functions), so importing this package stays light.
+``pipeline`` imports the privacy, fairness and security units lazily (inside functions), and this
+package does not import ``comparison`` (which imports them all), so importing it stays light.
 """
 from __future__ import annotations
 
