@@ -74,7 +74,15 @@ PROTECTION: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class ComparisonTask:
-    """Standardised train/test split of the breast-cancer data."""
+    """Standardised train/test split of the breast-cancer data.
+
+    Parameters
+    ----------
+    X_train, X_test : numpy.ndarray
+        Features, shapes (n_train, 30) and (n_test, 30), standardised with the training statistics.
+    y_train, y_test : numpy.ndarray
+        Labels 0 (malignant) / 1 (benign).
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -84,7 +92,25 @@ class ComparisonTask:
 
 @dataclass(frozen=True)
 class TechniqueResult:
-    """One row of the comparison."""
+    """One row of the comparison.
+
+    Parameters
+    ----------
+    technique : {"central", "DP", "HE", "FL"}
+        Key of :data:`PROTECTION`.
+    accuracy : float
+        Test accuracy.
+    seconds : float
+        Wall-clock time of the technique's whole job.
+    bytes_communicated : int
+        Bytes sent between the parties.
+    detail : str
+        One line on how it ran (ε, CKKS ring size, clients and rounds).
+    baseline_seconds : float, default nan
+        Time of the same job without the technique.
+    baseline_bytes : int, default 0
+        Plaintext bytes of the same job.
+    """
 
     technique: str
     accuracy: float
@@ -118,7 +144,26 @@ class TechniqueResult:
 
 
 def load_task(seed: int = 0, test_fraction: float = 0.25) -> ComparisonTask:
-    """Breast-cancer data, stratified split with ``seed``, standardised with training statistics."""
+    """Breast-cancer data, stratified split with ``seed``, standardised with training statistics.
+
+    Loaded by :func:`mlops_course.datasets.load_breast_cancer_split` (``split="stratified"``).
+
+    Parameters
+    ----------
+    seed : int, default 0
+        ``random_state`` of scikit-learn's stratified split (>= 0).
+    test_fraction : float, default 0.25
+        Share held out, in (0, 1).
+
+    Returns
+    -------
+    ComparisonTask
+
+    Raises
+    ------
+    ValueError, TypeError
+        Negative or non-integer ``seed``; ``test_fraction`` outside (0, 1).
+    """
     seed = check_int("seed", seed, minimum=0)
     data = load_breast_cancer_split(split="stratified", test_fraction=test_fraction, seed=seed)
     return ComparisonTask(data.X_train, data.y_train, data.X_test, data.y_test)
@@ -140,7 +185,31 @@ def run_central(task: ComparisonTask) -> TechniqueResult:
 
 def run_dp(task: ComparisonTask, epsilon: float, delta: float, rng: np.random.Generator,
            baseline_seconds: float = float("nan")) -> TechniqueResult:
-    """DP-SGD logistic regression at (ε, δ) on the pooled data (baseline: plain pooled training)."""
+    """DP-SGD logistic regression at (ε, δ) on the pooled data (baseline: plain pooled training).
+
+    Parameters
+    ----------
+    task : ComparisonTask
+        The data.
+    epsilon : float
+        Target ε > 0 (σ calibrated by :func:`mlops_course.privacy.dp.dpsgd.train_dp_logreg`).
+    delta : float
+        δ in (0, 1).
+    rng : numpy.random.Generator
+        Drives the sampling and the noise.
+    baseline_seconds : float, default nan
+        Time of plain pooled training (for :attr:`TechniqueResult.time_overhead`).
+
+    Returns
+    -------
+    TechniqueResult
+        ``"DP"`` row; bytes = the raw training records sent to the curator.
+
+    Raises
+    ------
+    ValueError
+        If ``epsilon`` or ``delta`` is out of range.
+    """
     epsilon = check_epsilon(epsilon)
     start = time.perf_counter()
     model = train_dp_logreg(task.X_train, task.y_train, epsilon, delta, rng=rng, sampling_rate=0.05, steps=300)
@@ -155,7 +224,20 @@ def run_dp(task: ComparisonTask, epsilon: float, delta: float, rng: np.random.Ge
 def run_he(task: ComparisonTask, *, degree: int = 3) -> TechniqueResult:
     """Encrypted inference of the central model on the test set with TenSEAL CKKS (128-bit parameters).
 
-    Baseline: the same inference in plaintext (features up, scores down, as float64)."""
+    Baseline: the same inference in plaintext (features up, scores down, as float64).
+
+    Parameters
+    ----------
+    task : ComparisonTask
+        The data (the model is :func:`run_central`'s, trained on ``task.X_train``).
+    degree : int, default 3
+        Degree of the least-squares polynomial replacing the sigmoid on ``[-R, R]``.
+
+    Returns
+    -------
+    TechniqueResult
+        ``"HE"`` row; bytes = public context + encrypted columns up + encrypted scores down.
+    """
     w = _central_weights(task)
     radius = 1.1 * float(np.max(np.abs(task.X_train @ w[:-1] + w[-1])))
     coeffs = sigmoid_coefficients(degree, radius)
@@ -182,7 +264,31 @@ def run_fl(task: ComparisonTask, *, n_clients: int = 5, rounds: int = 5, seed: i
            baseline_seconds: float = float("nan")) -> TechniqueResult:
     """FedAvg over ``n_clients`` hospitals (IID split) for ``rounds`` rounds, numpy engine.
 
-    Baseline: pooling the raw records centrally (their bytes) and training there (its time)."""
+    Baseline: pooling the raw records centrally (their bytes) and training there (its time).
+
+    Parameters
+    ----------
+    task : ComparisonTask
+        The data (the test set stays at the server).
+    n_clients : int, default 5
+        Hospitals (>= 1), IID split of the training rows.
+    rounds : int, default 5
+        FedAvg rounds (>= 1).
+    seed : int, default 0
+        Seed of the partition and of the clients' minibatches.
+    baseline_seconds : float, default nan
+        Time of plain pooled training.
+
+    Returns
+    -------
+    TechniqueResult
+        ``"FL"`` row; bytes = model parameters down and up, every round, every client.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``n_clients`` or ``rounds`` is not an integer >= 1.
+    """
     n_clients = check_int("n_clients", n_clients, minimum=1)
     rounds = check_int("rounds", rounds, minimum=1)
     data = TaskData(task.X_train, task.y_train, task.X_test, task.y_test, 2)
@@ -197,7 +303,24 @@ def run_fl(task: ComparisonTask, *, n_clients: int = 5, rounds: int = 5, seed: i
 
 def compare_privacy_techniques(seed: int = 0, *, epsilon: float = 1.0, delta: float = 1e-5, n_clients: int = 5,
                                rounds: int = 5) -> list[TechniqueResult]:
-    """Run the four techniques on :func:`load_task` and return their measured rows."""
+    """Run the four techniques on :func:`load_task` and return their measured rows.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the split, the FL partition and (as ``[seed, 7]``) DP-SGD's generator.
+    epsilon : float, default 1
+        DP-SGD's target ε.
+    delta : float, default 1e-5
+        DP-SGD's δ.
+    n_clients, rounds : int, default 5
+        FedAvg's clients and rounds.
+
+    Returns
+    -------
+    list of TechniqueResult
+        Rows ``central``, ``DP``, ``HE``, ``FL`` in this order.
+    """
     task = load_task(seed)
     central = run_central(task)
     return [central, run_dp(task, epsilon, delta, np.random.default_rng([seed, 7]), central.seconds), run_he(task),

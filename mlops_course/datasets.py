@@ -99,7 +99,7 @@ __all__ = [
 class FairnessDataset:
     """A dataset for fairness work: features, binary label and protected attributes.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Short name (``"loanapp"``, ``"representation_bias"``...).
@@ -605,7 +605,7 @@ def make_evaluation_bias(n: int = 4000, benchmark_minority_fraction: float = 0.0
 class AutomationBiasSimulation:
     """Decisions of people assisted by a model (see :func:`make_automation_bias`).
 
-    Attributes
+    Parameters
     ----------
     y_true, model, human_alone, assisted : numpy.ndarray
         True outcome; the model's advice; the person's own judgement; the final decision.
@@ -920,7 +920,7 @@ SPLITS = ("permutation", "stratified")
 class ArraySplit:
     """Train/test arrays of a classification data set (labels ``0..n_classes-1``).
 
-    Attributes
+    Parameters
     ----------
     X_train, y_train, X_test, y_test : numpy.ndarray
         Features (float64) and integer labels of each part.

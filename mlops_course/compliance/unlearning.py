@@ -49,7 +49,24 @@ __all__ = ["train_logreg", "predict_proba", "training_cost", "retrain_without", 
 
 
 def training_cost(n: int, epochs: int) -> int:
-    """Sample-gradient evaluations of full-batch training: ``n · epochs``."""
+    """Sample-gradient evaluations of full-batch training: ``n · epochs``.
+
+    Parameters
+    ----------
+    n : int
+        Records (>= 0).
+    epochs : int
+        Full passes (>= 0).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError, TypeError
+        If either is not an integer >= 0.
+    """
     return check_int("n", n, minimum=0) * check_int("epochs", epochs, minimum=0)
 
 
@@ -97,7 +114,7 @@ def _bucket(key: Any, salt: str, n: int) -> int:
 class UnlearningReport:
     """What one SISA unlearning request cost.
 
-    Attributes
+    Parameters
     ----------
     removed : int
         Rows deleted.
@@ -245,7 +262,24 @@ class SISA:
 
 def verify_exact_unlearning(model: SISA, X: Any, y: Any, ids: Sequence[Any], removed: Sequence[Any]) -> bool:
     """Whether ``model`` (after ``unlearn(removed)``) equals, bit for bit, a fresh SISA with the same
-    settings trained on the rows of ``(X, y, ids)`` that do not belong to ``removed``."""
+    settings trained on the rows of ``(X, y, ids)`` that do not belong to ``removed``.
+
+    Parameters
+    ----------
+    model : SISA
+        The ensemble after its ``unlearn`` call(s).
+    X, y : array_like
+        The original training data (all rows, before erasure).
+    ids : sequence
+        Subject id of each row.
+    removed : sequence
+        The erased subjects.
+
+    Returns
+    -------
+    bool
+        ``np.array_equal`` of the two ensembles' weights.
+    """
     gone = set(removed)
     keep = np.array([i not in gone for i in ids])
     fresh = SISA(model.n_shards, model.n_slices, epochs_per_slice=model.epochs_per_slice, lr=model.lr,

@@ -43,7 +43,15 @@ _ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class Split:
-    """A train/test split: features, integer labels and the valid feature range."""
+    """A train/test split: features, integer labels and the valid feature range.
+
+    Parameters
+    ----------
+    X_train, y_train, X_test, y_test : numpy.ndarray
+        Features and integer labels ``0..k-1``.
+    lower, upper : float or None, default None
+        Valid feature range an attack must stay in (None: unbounded).
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
@@ -174,7 +182,18 @@ def logits(model: Any, X: Any) -> np.ndarray:
 
 
 def predict_proba(model: Any, X: Any) -> np.ndarray:
-    """Class probabilities, shape (n, k) with k >= 2 (same as ``model.predict_proba``)."""
+    """Class probabilities, shape (n, k) with k >= 2 (same as ``model.predict_proba``).
+
+    Parameters
+    ----------
+    model : LogisticRegression, MLPClassifier (fitted) or SoftmaxModel
+    X : array of shape (n, d)
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[1 − σ(z), σ(z)]`` for a binary model, ``softmax(z)`` otherwise.
+    """
     z = logits(model, X)
     if z.ndim == 1:
         p = expit(z)
@@ -196,6 +215,22 @@ def _check_y(model: Any, y: Any, n: int) -> np.ndarray:
 
 def loss_per_example(model: Any, X: Any, y: Any) -> np.ndarray:
     """Cross-entropy ``-log P(y | x)`` of every example, shape (n,), computed stably from the logits.
+
+    Parameters
+    ----------
+    model : LogisticRegression, MLPClassifier (fitted, classes 0..k-1) or SoftmaxModel
+    X : array of shape (n, d)
+    y : array of int, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray
+        ``log(1 + e^z) − y z`` (binary) or ``logsumexp(z) − z_y``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On an unsupported model, wrong shapes or labels outside 0..k-1.
 
     Examples
     --------
@@ -264,7 +299,23 @@ def input_gradient(model: Any, X: Any, y: Any) -> np.ndarray:
 
 
 def accuracy(model: Any, X: Any, y: Any) -> float:
-    """Share of correct predictions ``mean(model.predict(X) == y)``."""
+    """Share of correct predictions ``mean(model.predict(X) == y)``.
+
+    Parameters
+    ----------
+    model : object with ``predict``
+    X : array of shape (n, d)
+    y : array of shape (n,)
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not finite and 2-d or ``y`` does not have one label per row.
+    """
     X = check_finite_array("X", X, ndim=2)
     y = np.asarray(y)
     if y.shape != (X.shape[0],):
@@ -273,7 +324,18 @@ def accuracy(model: Any, X: Any, y: Any) -> float:
 
 
 def agreement(model_a: Any, model_b: Any, X: Any) -> float:
-    """Share of inputs on which two models predict the same label (extraction fidelity)."""
+    """Share of inputs on which two models predict the same label (extraction fidelity).
+
+    Parameters
+    ----------
+    model_a, model_b : objects with ``predict``
+    X : array of shape (n, d)
+
+    Returns
+    -------
+    float
+        ``mean(model_a.predict(X) == model_b.predict(X))``.
+    """
     X = check_finite_array("X", X, ndim=2)
     return float(np.mean(model_a.predict(X) == model_b.predict(X)))
 
@@ -285,6 +347,15 @@ class SoftmaxModel:
 
     Has the scikit-learn prediction API (``predict``, ``predict_proba``, ``decision_function``,
     ``coef_``, ``intercept_``, ``classes_``).
+
+    Parameters
+    ----------
+    coef_ : numpy.ndarray, shape (k, d)
+    intercept_ : numpy.ndarray, shape (k,)
+    epsilon, delta : float
+        The (ε, δ) the training spent (``inf`` without noise).
+    noise_multiplier : float
+        σ used.
     """
 
     coef_: np.ndarray

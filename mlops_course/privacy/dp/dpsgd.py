@@ -64,7 +64,7 @@ __all__ = [
 class DPLogisticRegression:
     """A logistic-regression model trained with DP-SGD, with the privacy it spent.
 
-    Attributes
+    Parameters
     ----------
     weights : numpy.ndarray
         Coefficients, shape (d,).
@@ -76,6 +76,8 @@ class DPLogisticRegression:
         σ, q and C used.
     steps : int
         Number of DP-SGD steps T.
+    losses : numpy.ndarray, optional
+        Noiseless mean training log-loss after every step (for plots; not private).
     """
 
     weights: np.ndarray
