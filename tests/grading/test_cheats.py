@@ -705,3 +705,38 @@ def test_children_together_cannot_exceed_the_memory_limit(tmp_path):
     assert got == {gid: 0.0 if gid == "dp-ledger" else POINTS[gid] for gid in ANSWER_IDS}
     ledger = " ".join(t.output for t in report.tests if t.grade_id == "dp-ledger")
     assert "GB of memory with its child processes together (limit 3 GB)" in ledger
+
+
+@pytest.mark.skipif(not ROOT, reason="steering the next PID (/proc/sys/kernel/ns_last_pid) needs root")
+def test_closing_a_dead_worker_never_signals_a_process_that_reused_its_pid():
+    """Regression for "the worker could not start: was killed by SIGKILL" under load: with pid_max
+    32768 PIDs wrap quickly, and the old cleanup signalled a reaped worker's PID (killpg), hitting
+    whatever new process group now had it, e.g. a freshly started worker. Kills now go through pidfds."""
+    import subprocess
+    from pathlib import Path
+
+    from mlops_course.grading.harness import UidPool
+
+    last_pid = Path("/proc/sys/kernel/ns_last_pid")
+    for _ in range(20):
+        worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], UidPool())
+        worker.kill("test")  # dead and reaped: its PID is free
+        old = worker.proc.pid
+        try:
+            last_pid.write_text(str(old - 1))
+        except OSError:
+            worker.close()
+            pytest.skip("cannot steer the next PID here")
+        victim = subprocess.Popen(["sleep", "30"], start_new_session=True)
+        try:
+            if victim.pid != old:  # another process took the PID first: try again
+                continue
+            worker.close()
+            time.sleep(0.2)
+            assert victim.poll() is None, "closing the dead worker killed the process that reused its PID"
+            return
+        finally:
+            worker.close()
+            victim.kill()
+            victim.wait()
+    pytest.skip("could not make a process reuse the worker's PID")
