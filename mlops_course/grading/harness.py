@@ -445,6 +445,8 @@ class WorkerProcess:
         """Host PIDs of the worker's processes (its PID namespace, or its descendants without root)."""
         if self.namespace is not None:
             return namespace_members(self.namespace)
+        if self.proc.returncode is not None:  # reaped: its PID may belong to another process by now
+            return []
         try:
             root = psutil.Process(self.proc.pid)
             return [root.pid] + [c.pid for c in root.children(recursive=True)]
@@ -564,7 +566,7 @@ class WorkerProcess:
         proc = getattr(self, "proc", None)
         if proc is None:
             return
-        members = self.members() if self.namespace is None else []
+        members = self.members() if self.namespace is None and proc.returncode is None else []
         if proc.returncode is None and self._pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
