@@ -35,18 +35,10 @@ NOT_YET: frozenset[str] = frozenset({
     "mlops_course.grading.requirements", "mlops_course.grading.rubric", "mlops_course.grading.similarity",
     "mlops_course.grading.worker",
     # being refactored by another helper (one home per idea, issue 16 item 1)
-    "mlops_course.datasets", "mlops_course.security.models", "mlops_course.capstone",
-    "mlops_course.compliance.unlearning", "mlops_course.privacy.dp.dpsgd",
     "mlops_course.privacy.fl.flower_apps", "mlops_course.privacy.fl.flower_settings",
     "mlops_course.privacy.fl.flower_sim",
     # top-level modules owned by other helpers
     "mlops_course.notebooks", "mlops_course.units", "mlops_course.viz",
-    # the docs helper's own modules, not finished yet
-    "mlops_course.security.access", "mlops_course.security.crypto", "mlops_course.security.exhaustion",
-    "mlops_course.security.extraction", "mlops_course.security.inversion", "mlops_course.security.membership",
-    "mlops_course.security.monitoring", "mlops_course.security.poisoning",
-    "mlops_course.security.prompt_injection", "mlops_course.security.signing",
-    "mlops_course.security.threatmap", "mlops_course.security.watermark",
 })
 
 

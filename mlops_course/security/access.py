@@ -58,7 +58,17 @@ _FIELDS = ("subject", "roles", "action", "resource", "mfa", "device_trusted", "t
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of one request: allowed or not, the rule that decided, and why."""
+    """The outcome of one request: allowed or not, the rule that decided, and why.
+
+    Parameters
+    ----------
+    allowed : bool
+        Whether the request is allowed.
+    rule : str
+        Name of the rule that decided.
+    reason : str
+        Why.
+    """
 
     allowed: bool
     rule: str
@@ -67,7 +77,17 @@ class Decision:
 
 @dataclass(frozen=True)
 class Rule:
-    """One ABAC rule: ``check(request) -> bool`` must hold, else the request is denied with ``reason``."""
+    """One ABAC rule: ``check(request) -> bool`` must hold, else the request is denied with ``reason``.
+
+    Parameters
+    ----------
+    name : str
+        Name of the rule.
+    check : callable
+        ``check(request) -> bool``; True when the request satisfies the rule.
+    reason : str
+        Reason given when the rule denies.
+    """
 
     name: str
     check: Callable[[Mapping[str, Any]], bool]
@@ -261,7 +281,25 @@ class PolicyEngine:
 
 
 def course_policy(max_token_age_s: float = MAX_TOKEN_AGE_S, audit: AuditLog | None = None) -> PolicyEngine:
-    """The course's zero-trust policy: fresh session, trusted device, RBAC, MFA for privileged actions."""
+    """The course's zero-trust policy: fresh session, trusted device, RBAC, MFA for privileged actions.
+
+    Parameters
+    ----------
+    max_token_age_s : float, default MAX_TOKEN_AGE_S
+        Oldest accepted session token, in seconds (> 0).
+    audit : AuditLog or None, default None
+        Where decisions are recorded (None: a new log).
+
+    Returns
+    -------
+    PolicyEngine
+        The engine with the four rules.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``max_token_age_s`` is not a finite number > 0.
+    """
     from mlops_course._validation import check_positive
 
     max_age = check_positive("max_token_age_s", max_token_age_s)
@@ -335,7 +373,20 @@ SEGMENTED_FLOWS: frozenset[tuple[str, str]] = frozenset({
 
 
 def reachable(flows: Iterable[tuple[str, str]], start: str) -> set[str]:
-    """Hosts an attacker who controls ``start`` can reach by following allowed flows (BFS), excluding ``start``."""
+    """Hosts an attacker who controls ``start`` can reach by following allowed flows (BFS), excluding ``start``.
+
+    Parameters
+    ----------
+    flows : iterable of (str, str)
+        Allowed network flows ``(from, to)``.
+    start : str
+        The compromised host.
+
+    Returns
+    -------
+    set of str
+        The reachable hosts.
+    """
     graph: dict[str, set[str]] = {}
     for a, b in flows:
         graph.setdefault(a, set()).add(b)
@@ -350,7 +401,25 @@ def reachable(flows: Iterable[tuple[str, str]], start: str) -> set[str]:
 
 
 def blast_radius(flows: Iterable[tuple[str, str]], start: str) -> int:
-    """Number of other assets reachable from a compromised ``start`` (lateral movement)."""
+    """Number of other assets reachable from a compromised ``start`` (lateral movement).
+
+    Parameters
+    ----------
+    flows : iterable of (str, str)
+        Allowed network flows ``(from, to)``.
+    start : str
+        The compromised asset (must appear in a flow).
+
+    Returns
+    -------
+    int
+        ``len(reachable(flows, start))``.
+
+    Raises
+    ------
+    ValueError
+        If ``start`` appears in no flow.
+    """
     flows = list(flows)
     if start not in {x for f in flows for x in f}:
         raise ValueError(f"start must be an asset of the network, got {start!r}")

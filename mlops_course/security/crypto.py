@@ -160,6 +160,20 @@ def encrypt_artifact(plaintext: bytes, key: bytes, associated_data: bytes | str 
 def decrypt_artifact(token: bytes, key: bytes, associated_data: bytes | str = b"") -> bytes:
     """Open a token from :func:`encrypt_artifact`; raise :class:`IntegrityError` if it was altered.
 
+    Parameters
+    ----------
+    token : bytes
+        The sealed artefact.
+    key : bytes
+        The AES key (16, 24 or 32 bytes).
+    associated_data : bytes or str, default b""
+        The label given to :func:`encrypt_artifact`.
+
+    Returns
+    -------
+    bytes
+        The plaintext.
+
     Raises
     ------
     IntegrityError
@@ -184,6 +198,15 @@ def decrypt_artifact(token: bytes, key: bytes, associated_data: bytes | str = b"
 def encrypt_file(path: str | Path, key: bytes, out: str | Path | None = None) -> Path:
     """Encrypt a file to ``out`` (default ``path + '.enc'``), bound to the file's name.
 
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to encrypt.
+    key : bytes
+        The AES key (16, 24 or 32 bytes).
+    out : str, pathlib.Path or None, default None
+        Output file (None: ``path`` + ``.enc``).
+
     Returns
     -------
     pathlib.Path
@@ -197,6 +220,20 @@ def encrypt_file(path: str | Path, key: bytes, out: str | Path | None = None) ->
 
 def decrypt_file(path: str | Path, key: bytes, name: str | None = None) -> bytes:
     """Decrypt a file written by :func:`encrypt_file` (``name``: the original file name).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The encrypted file.
+    key : bytes
+        The AES key.
+    name : str or None, default None
+        The original file name (None: ``path``'s name without ``.enc``).
+
+    Returns
+    -------
+    bytes
+        The plaintext.
 
     Raises
     ------
@@ -257,19 +294,69 @@ def derive_key(passphrase: str, salt: bytes, *, n: int = SCRYPT_N, r: int = 8, p
 
 
 def wrap_key(data_key: bytes, kek: bytes, key_id: str = "kek-1") -> bytes:
-    """Envelope encryption: seal a data key under a key-encryption key (AES-GCM, label = key id)."""
+    """Envelope encryption: seal a data key under a key-encryption key (AES-GCM, label = key id).
+
+    Parameters
+    ----------
+    data_key : bytes
+        The key to protect (16, 24 or 32 bytes).
+    kek : bytes
+        The key-encryption key (16, 24 or 32 bytes).
+    key_id : str, default "kek-1"
+        Identifier of the KEK, bound into the label.
+
+    Returns
+    -------
+    bytes
+        The wrapped key.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a key is not bytes of a valid AES length.
+    """
     return encrypt_artifact(_check_key(data_key, "data_key"), _check_key(kek, "kek"), "wrapped-key:" + key_id)
 
 
 def unwrap_key(wrapped: bytes, kek: bytes, key_id: str = "kek-1") -> bytes:
-    """Inverse of :func:`wrap_key`; :class:`IntegrityError` for a wrong KEK or key id."""
+    """Inverse of :func:`wrap_key`; :class:`IntegrityError` for a wrong KEK or key id.
+
+    Parameters
+    ----------
+    wrapped : bytes
+        Output of :func:`wrap_key`.
+    kek : bytes
+        The key-encryption key.
+    key_id : str, default "kek-1"
+        The key id used when wrapping.
+
+    Returns
+    -------
+    bytes
+        The data key.
+
+    Raises
+    ------
+    IntegrityError
+        Wrong KEK or key id, or a modified token.
+    """
     return decrypt_artifact(wrapped, kek, "wrapped-key:" + key_id)
 
 
 # --------------------------------------------------------------------------- certificates
 @dataclass(frozen=True)
 class TestPKI:
-    """A throw-away certificate authority and one server certificate (all PEM bytes)."""
+    """A throw-away certificate authority and one server certificate (all PEM bytes).
+
+    Parameters
+    ----------
+    ca_cert : bytes
+        The CA certificate (PEM).
+    server_cert : bytes
+        The server certificate (PEM).
+    server_key : bytes
+        The server's private key (PEM).
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -293,9 +380,21 @@ def make_test_pki(common_name: str | None = None, days: int = 1) -> TestPKI:
     The CA's private key is discarded after signing: nothing else can ever be issued by it.
     For a course demo only; real deployments get certificates from an internal CA or ACME.
 
+    Parameters
+    ----------
+    common_name : str or None, default None
+        Name of the CA (None: random).
+    days : int, default 1
+        Validity in days, in [1, 365].
+
     Returns
     -------
     TestPKI
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``days`` outside [1, 365] or an empty ``common_name``.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -499,6 +598,26 @@ def post_json(port: int, payload: Any, *, ca_cert: bytes | None = None, context:
     With ``ca_cert`` (or an explicit ``context``) the request goes over TLS and the server's
     certificate must chain to that CA and name ``127.0.0.1``; otherwise plain HTTP.
 
+    Parameters
+    ----------
+    port : int
+        Server port on 127.0.0.1, in [1, 65535].
+    payload : object
+        JSON-serialisable request body.
+    ca_cert : bytes or None, default None
+        CA certificate (PEM) to trust; switches to TLS.
+    context : ssl.SSLContext or None, default None
+        Explicit TLS client context (takes precedence over ``ca_cert``).
+    path : str, default "/predict"
+        Request path.
+    timeout : float, default 5.0
+        Socket timeout in seconds.
+
+    Returns
+    -------
+    object
+        The decoded JSON reply.
+
     Raises
     ------
     ssl.SSLCertVerificationError
@@ -533,6 +652,15 @@ class RecordingProxy:
     It stands for anyone on the network path (a compromised switch, a sidecar, a cloud tap):
     :attr:`captured` holds what they see. Bounded: at most ``max_connections`` connections, each
     idle for at most ``timeout`` seconds; a context manager that always stops its thread.
+
+    Parameters
+    ----------
+    target_port : int
+        Port on 127.0.0.1 to forward to, in [1, 65535].
+    max_connections : int, default 8
+        Connections served before the relay stops accepting (>= 1).
+    timeout : float, default 5.0
+        Idle timeout of a connection in seconds (> 0).
     """
 
     def __init__(self, target_port: int, *, max_connections: int = 8, timeout: float = 5.0) -> None:

@@ -41,7 +41,17 @@ COST = (0.002, 1e-4, 2e-6)  # c0 [s], c1 [s/token], c2 [s/token²]
 
 @dataclass(frozen=True)
 class Request:
-    """One request: arrival time (s), client id, input size (tokens)."""
+    """One request: arrival time (s), client id, input size (tokens).
+
+    Parameters
+    ----------
+    time : float
+        Arrival time in seconds.
+    client : str
+        Client id.
+    size : int
+        Input size in tokens.
+    """
 
     time: float
     client: str
@@ -50,6 +60,23 @@ class Request:
 
 def inference_cost(size: int, coefficients: tuple[float, float, float] = COST) -> float:
     """Worker seconds to serve ``size`` tokens: ``c₀ + c₁·size + c₂·size²``.
+
+    Parameters
+    ----------
+    size : int
+        Input size in tokens (>= 0).
+    coefficients : tuple of (float, float, float), default COST
+        ``(c₀, c₁, c₂)``.
+
+    Returns
+    -------
+    float
+        Worker seconds.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``size`` is not an integer >= 0.
 
     Examples
     --------
@@ -68,6 +95,17 @@ class TokenBucket:
     A request of ``amount`` tokens at time ``t`` is allowed iff, after refilling
     ``tokens ← min(capacity, tokens + rate·(t − last))``, ``tokens >= amount``; then
     ``tokens -= amount``. Over any window of length T at most ``capacity + rate·T`` tokens pass.
+
+    Parameters
+    ----------
+    rate : float
+        Refill rate in tokens per second (> 0).
+    capacity : float
+        Bucket size (> 0).
+    tokens : float, default NaN
+        Tokens at the start (NaN: a full bucket).
+    last : float, default 0.0
+        Time of the last refill.
 
     Examples
     --------
@@ -103,7 +141,7 @@ class TokenBucket:
 class Limits:
     """Per-client admission control (``None`` = off).
 
-    Attributes
+    Parameters
     ----------
     max_input_size : int, optional
         Largest input accepted (tokens).
@@ -111,6 +149,8 @@ class Limits:
         Request rate limit (requests/s) and bucket capacity (default burst = max(1, rate)).
     quota, quota_burst : float, optional
         Compute quota (worker-seconds per second) and its bucket capacity (default 10 × quota).
+
+
     """
 
     max_input_size: int | None = None
@@ -123,7 +163,17 @@ class Limits:
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one request: ``"served"``, ``"timeout"``, ``"too large"``, ``"rate limited"``,
-    ``"over quota"``; its latency (s) if served."""
+    ``"over quota"``; its latency (s) if served.
+
+    Parameters
+    ----------
+    request : Request
+        The request.
+    status : str
+        One of the statuses above.
+    latency : float, default NaN
+        Seconds from arrival to completion (served requests only).
+    """
 
     request: Request
     status: str
@@ -135,6 +185,31 @@ def poisson_requests(rng: np.random.Generator, client: str, rate: float, duratio
     """Requests of one client arriving as a Poisson process of ``rate``/s during ``[start, start + duration)``.
 
     ``size`` is a fixed number of tokens or a range ``(low, high)`` drawn uniformly (inclusive).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator or int
+        Source of the arrival times and sizes.
+    client : str
+        Client id.
+    rate : float
+        Arrival rate per second (> 0).
+    duration : float
+        Length of the window in seconds (> 0).
+    size : int or tuple of (int, int)
+        Tokens per request, or an inclusive range (each >= 0).
+    start : float, default 0.0
+        Start of the window (>= 0).
+
+    Returns
+    -------
+    list of Request
+        In arrival order.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``rng``, non-positive ``rate``/``duration``, negative ``start`` or a bad ``size``.
     """
     rng = check_rng(rng)
     rate = check_positive("rate", rate)
@@ -212,11 +287,23 @@ def simulate(requests: list[Request], limits: Limits | None = None, *, timeout: 
 def service_report(outcomes: list[Outcome], clients: set[str] | frozenset[str]) -> dict[str, float]:
     """Service seen by ``clients``: share served, p95 latency of the served (s), and counts.
 
+    Parameters
+    ----------
+    outcomes : list of Outcome
+        Outcomes of a simulation.
+    clients : set of str
+        The clients to report on.
+
     Returns
     -------
     dict
         ``requests``, ``served_share``, ``p95_latency`` (nan if nothing served) and the share of
         each rejection status.
+
+    Raises
+    ------
+    ValueError
+        If no outcome is from ``clients``.
     """
     mine = [o for o in outcomes if o.request.client in clients]
     if not mine:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, softmax
 
-from mlops_course._validation import check_finite_array, check_int, check_positive, check_rng
+from mlops_course._validation import check_choice, check_finite_array, check_int, check_positive, check_rng
 
 __all__ = ["QueryBudgetExceeded", "PredictionAPI", "ExtractedLinearModel", "equation_solving_attack",
            "retraining_attack"]
@@ -71,8 +71,7 @@ class PredictionAPI:
                  query_budget: int | None = None) -> None:
         if not (hasattr(model, "predict_proba") and hasattr(model, "predict")):
             raise TypeError(f"model must have predict_proba and predict, got {type(model).__name__}")
-        if output not in ("proba", "label"):
-            raise ValueError(f"output must be 'proba' or 'label', got {output!r}")
+        check_choice("output", output, ("proba", "label"))
         self._model = model
         self.output = output
         self.decimals = None if decimals is None else check_int("decimals", decimals, minimum=0)
@@ -104,6 +103,15 @@ class ExtractedLinearModel:
 
     For two classes ``coef_`` has one row (``P(y=1) = sigmoid(z)``), as in scikit-learn; for k > 2
     it has k rows with class 0's row fixed at zero (softmax is shift-invariant).
+
+    Parameters
+    ----------
+    coef_ : numpy.ndarray, shape (1, d) or (k, d)
+        Recovered weights.
+    intercept_ : numpy.ndarray, shape (1,) or (k,)
+        Recovered intercepts.
+    queries : int
+        API queries spent.
     """
 
     coef_: np.ndarray

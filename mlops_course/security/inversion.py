@@ -38,7 +38,19 @@ __all__ = ["InversionResult", "invert_class", "class_identification"]
 
 @dataclass(frozen=True)
 class InversionResult:
-    """The reconstruction, the confidence the model gives it and the queries spent."""
+    """The reconstruction, the confidence the model gives it and the queries spent.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (d,)
+        The best reconstruction found.
+    confidence : float
+        The model's probability of the target class at ``x``.
+    queries : int
+        Rows sent to the API.
+    costs : numpy.ndarray, shape (steps,)
+        Cost ``1 − f̃_t(x) + λ‖x‖²`` at each step.
+    """
 
     x: np.ndarray
     confidence: float

@@ -78,6 +78,23 @@ def loss_threshold_attack(losses: Any, threshold: float) -> np.ndarray:
 def advantage(guess_members: Any, guess_nonmembers: Any) -> float:
     """Membership advantage ``TPR − FPR`` of boolean guesses on members and on non-members.
 
+    Parameters
+    ----------
+    guess_members : array_like of bool, shape (n₁,)
+        The attack's guesses ("member" = True) on true members.
+    guess_nonmembers : array_like of bool, shape (n₀,)
+        Its guesses on non-members.
+
+    Returns
+    -------
+    float
+        ``mean(guess_members) − mean(guess_nonmembers)``, in [-1, 1].
+
+    Raises
+    ------
+    ValueError
+        If either array is empty or not 1-D.
+
     Examples
     --------
     >>> advantage([True, True, False, True], [False, True, False, False])
@@ -96,6 +113,23 @@ def best_advantage(scores_members: Any, scores_nonmembers: Any) -> float:
     This is the advantage of the best threshold chosen *in hindsight* (an upper estimate of what
     an attacker achieves with a threshold fixed in advance); it equals the Kolmogorov–Smirnov
     distance between the two score distributions.
+
+    Parameters
+    ----------
+    scores_members : array_like, shape (n₁,)
+        Finite membership scores of members.
+    scores_nonmembers : array_like, shape (n₀,)
+        Finite membership scores of non-members.
+
+    Returns
+    -------
+    float
+        The advantage, in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        If either array is empty, not 1-D or holds NaN/inf.
     """
     si = _scores("scores_members", scores_members)
     so = _scores("scores_nonmembers", scores_nonmembers)
@@ -109,6 +143,23 @@ def auc(scores_members: Any, scores_nonmembers: Any) -> float:
     """Area under the ROC curve of a membership score: ``P(s_member > s_non) + ½ P(tie)``.
 
     Computed from ranks (Mann–Whitney U / (n₁ n₀)); 0.5 = no better than a coin.
+
+    Parameters
+    ----------
+    scores_members : array_like, shape (n₁,)
+        Finite membership scores of members.
+    scores_nonmembers : array_like, shape (n₀,)
+        Finite membership scores of non-members.
+
+    Returns
+    -------
+    float
+        The AUC, in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        If either array is empty, not 1-D or holds NaN/inf.
 
     Examples
     --------
@@ -130,6 +181,23 @@ def dp_advantage_bound(epsilon: float, delta: float = 0.0) -> float:
     From ``TPR <= e^ε FPR + δ`` and ``1 − FPR <= e^ε (1 − TPR) + δ`` (Kairouz, Oh & Viswanath 2015):
     ``Adv <= (e^ε − 1 + 2δ) / (e^ε + 1)``.
 
+    Parameters
+    ----------
+    epsilon : float
+        ε > 0.
+    delta : float, default 0.0
+        δ in [0, 1).
+
+    Returns
+    -------
+    float
+        The bound, in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ε or δ is invalid.
+
     Examples
     --------
     >>> round(dp_advantage_bound(1.0), 4)
@@ -148,6 +216,16 @@ def membership_scores(proba: Any, y: Any) -> np.ndarray:
     proba : array of shape (n, k)
         The model's class probabilities (clipped at 1e-300 before the log).
     y : array of int, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        ``log P[i, y_i]`` for every row.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ``proba`` not a finite 2-D array, or ``y`` not one integer label in ``0..k − 1`` per row.
     """
     P = check_finite_array("proba", proba, ndim=2)
     y = np.asarray(y)

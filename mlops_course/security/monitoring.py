@@ -43,6 +43,21 @@ __all__ = ["DriftReport", "DriftDetector", "ConformalOOD", "conformal_threshold"
 def ks_statistic(a, b) -> float:
     """Two-sample Kolmogorov–Smirnov statistic ``D = sup_x |F_a(x) - F_b(x)|`` (exact, handles ties).
 
+    Parameters
+    ----------
+    a, b : array_like, shape (n,) and (m,)
+        Finite samples.
+
+    Returns
+    -------
+    float
+        ``D`` in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        If a sample is empty, not 1-D or holds NaN/inf.
+
     Examples
     --------
     >>> ks_statistic([1, 2, 3], [1, 2, 3])
@@ -60,7 +75,19 @@ def ks_statistic(a, b) -> float:
 
 @dataclass(frozen=True)
 class DriftReport:
-    """Result of one drift test: Bonferroni p-value, alarm, most-shifted feature and its KS statistic."""
+    """Result of one drift test: Bonferroni p-value, alarm, most-shifted feature and its KS statistic.
+
+    Parameters
+    ----------
+    p_value : float
+        Bonferroni-corrected p-value (min over features of ``d · p_j``, capped at 1).
+    drifted : bool
+        Whether the p-value is below the test's level.
+    feature : int
+        Index of the feature with the smallest KS p-value (the most shifted).
+    statistic : float
+        Its KS statistic.
+    """
 
     p_value: float
     drifted: bool
@@ -117,6 +144,23 @@ def conformal_threshold(calibration_scores, alpha: float) -> float:
     """The ``⌈(n+1)(1-α)⌉``-th smallest calibration score (``inf`` if that exceeds ``n``).
 
     Guarantee: a new exchangeable score exceeds it with probability ≤ α.
+
+    Parameters
+    ----------
+    calibration_scores : array_like, shape (n,)
+        Finite non-conformity scores of held-out benign data.
+    alpha : float
+        Target false-alarm rate in (0, 1).
+
+    Returns
+    -------
+    float
+        The threshold (``inf`` if ``⌈(n+1)(1−α)⌉ > n``).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Empty or non-finite scores, or ``alpha`` outside (0, 1).
     """
     scores = np.sort(check_finite_array("calibration_scores", calibration_scores, ndim=1))
     alpha = check_probability("alpha", alpha)
@@ -207,6 +251,8 @@ class ExtractionMonitor:
         Failure probability of the benign-rate bound (see :meth:`ConformalOOD.benign_rate_bound`).
     min_queries : int
         No decision before this many queries from a client.
+    clients : dict, default {}
+        Internal per-client state (queries, flags, when flagged); leave at the empty default.
     """
 
     ood: ConformalOOD

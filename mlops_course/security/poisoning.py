@@ -191,6 +191,31 @@ def attack_success_rate(model: object, X: object, y: object, pixels: object, tar
     """Share of test inputs *not* of class ``target`` that the model sends to ``target`` once stamped.
 
     ``ASR = P(f(trigger(x)) = target | y ≠ target)``.
+
+    Parameters
+    ----------
+    model : object
+        Anything with ``predict(X) -> labels``.
+    X : array_like, shape (n, d)
+        Finite test inputs.
+    y : array_like of int, shape (n,)
+        Their true labels.
+    pixels : sequence of int
+        Feature indices of the trigger.
+    target : int
+        The backdoor's target class (>= 0).
+    value : float, default 1.0
+        Value stamped into the trigger features.
+
+    Returns
+    -------
+    float
+        The ASR, in [0, 1].
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad inputs, or no test input with a label other than ``target``.
     """
     X = check_finite_array("X", X, ndim=2)
     y = _labels(y)

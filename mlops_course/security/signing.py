@@ -91,6 +91,27 @@ def canonical_json(manifest: dict) -> bytes:
 def make_manifest(data: bytes, name: str, **extra: Any) -> dict:
     """``{"name", "size", "sha256", **extra}`` for an artefact (extra: version, training run, ...).
 
+    Parameters
+    ----------
+    data : bytes
+        The artefact.
+    name : str
+        Its file name (non-empty).
+    **extra
+        Further fields (must not be ``name``, ``size`` or ``sha256``).
+
+    Returns
+    -------
+    dict
+        The manifest.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not bytes.
+    ValueError
+        Empty ``name`` or an extra field overriding a reserved one.
+
     Examples
     --------
     >>> make_manifest(b"abc", "m.npz")["sha256"][:16]
@@ -106,7 +127,25 @@ def make_manifest(data: bytes, name: str, **extra: Any) -> dict:
 
 
 def sign_manifest(manifest: dict, private_key: bytes) -> bytes:
-    """Ed25519 signature (64 bytes) of :func:`canonical_json` of the manifest."""
+    """Ed25519 signature (64 bytes) of :func:`canonical_json` of the manifest.
+
+    Parameters
+    ----------
+    manifest : dict
+        JSON-serialisable manifest.
+    private_key : bytes
+        Raw 32-byte Ed25519 private key.
+
+    Returns
+    -------
+    bytes
+        The 64-byte signature.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``private_key`` is not 32 bytes.
+    """
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     sk = Ed25519PrivateKey.from_private_bytes(_check_bytes("private_key", private_key, 32))
@@ -115,6 +154,17 @@ def sign_manifest(manifest: dict, private_key: bytes) -> bytes:
 
 def check_release(data: bytes, manifest: dict, signature: bytes, public_key: bytes) -> None:
     """Verify a release; raise :class:`SignatureError` saying which check failed.
+
+    Parameters
+    ----------
+    data : bytes
+        The artefact.
+    manifest : dict
+        Its signed manifest.
+    signature : bytes
+        Ed25519 signature of the manifest.
+    public_key : bytes
+        Raw 32-byte Ed25519 public key of the expected signer.
 
     Raises
     ------
@@ -138,7 +188,29 @@ def check_release(data: bytes, manifest: dict, signature: bytes, public_key: byt
 
 
 def verify_release(data: bytes, manifest: dict, signature: bytes, public_key: bytes) -> bool:
-    """``True`` iff :func:`check_release` passes (a malformed signature is just ``False``)."""
+    """``True`` iff :func:`check_release` passes (a malformed signature is just ``False``).
+
+    Parameters
+    ----------
+    data : bytes
+        The artefact.
+    manifest : dict
+        Its signed manifest.
+    signature : bytes
+        Ed25519 signature of the manifest.
+    public_key : bytes
+        Raw 32-byte Ed25519 public key of the expected signer.
+
+    Returns
+    -------
+    bool
+        Whether every check passed.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments of the wrong type or length (not a verification failure).
+    """
     try:
         check_release(data, manifest, signature, public_key)
     except SignatureError:
@@ -148,7 +220,15 @@ def verify_release(data: bytes, manifest: dict, signature: bytes, public_key: by
 
 @dataclass(frozen=True)
 class SignedRelease:
-    """What :func:`sign_file` writes next to an artefact (``<file>.sig.json``)."""
+    """What :func:`sign_file` writes next to an artefact (``<file>.sig.json``).
+
+    Parameters
+    ----------
+    manifest : dict
+        The manifest.
+    signature : bytes
+        Its Ed25519 signature.
+    """
 
     manifest: dict
     signature: bytes
@@ -163,7 +243,22 @@ class SignedRelease:
 
 
 def sign_file(path: str | Path, private_key: bytes, **extra: Any) -> Path:
-    """Sign a file; write and return ``<path>.sig.json`` (manifest + hex signature)."""
+    """Sign a file; write and return ``<path>.sig.json`` (manifest + hex signature).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to sign.
+    private_key : bytes
+        Raw 32-byte Ed25519 private key.
+    **extra
+        Further manifest fields.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.sig.json`` file written.
+    """
     path = Path(path)
     manifest = make_manifest(path.read_bytes(), path.name, **extra)
     out = path.with_name(path.name + ".sig.json")
@@ -172,7 +267,27 @@ def sign_file(path: str | Path, private_key: bytes, **extra: Any) -> Path:
 
 
 def verify_file(path: str | Path, public_key: bytes, sig_path: str | Path | None = None) -> dict:
-    """Verify a file against its ``.sig.json``; return the manifest or raise :class:`SignatureError`."""
+    """Verify a file against its ``.sig.json``; return the manifest or raise :class:`SignatureError`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    public_key : bytes
+        Raw 32-byte Ed25519 public key of the expected signer.
+    sig_path : str, pathlib.Path or None, default None
+        The signature file (None: ``<path>.sig.json``).
+
+    Returns
+    -------
+    dict
+        The verified manifest.
+
+    Raises
+    ------
+    SignatureError
+        Bad signature, tampered file, or a manifest for another file name.
+    """
     path = Path(path)
     sig_path = Path(sig_path) if sig_path is not None else path.with_name(path.name + ".sig.json")
     release = SignedRelease.from_json(sig_path.read_text(encoding="utf-8"))
@@ -199,6 +314,18 @@ def malicious_pickle(marker: str | Path, text: str = "code ran while loading the
     Harmless by construction (it only writes one file you name, e.g. in a temporary folder), yet
     it shows the general fact: whatever ``REDUCE`` calls runs inside ``pickle.loads`` with the
     loader's privileges — it could as well start a shell or read credentials.
+
+    Parameters
+    ----------
+    marker : str or pathlib.Path
+        File written when the pickle is loaded.
+    text : str, optional
+        What is written (default: a one-line message).
+
+    Returns
+    -------
+    bytes
+        The pickle.
     """
     payload = {"model": "LogisticRegression", "coef": [[0.1, -0.2]], "__init__": _WritesMarker(Path(marker), text)}
     return pickle.dumps(payload, protocol=4)
@@ -332,6 +459,18 @@ class _AllowlistUnpickler(pickle.Unpickler):
 def restricted_loads(data: bytes, allowed: frozenset[tuple[str, str]] | set = SAFE_GLOBALS) -> Any:
     """``pickle.loads`` that only resolves globals in ``allowed`` (Python docs, *Restricting Globals*).
 
+    Parameters
+    ----------
+    data : bytes
+        The pickle.
+    allowed : set of (str, str), default SAFE_GLOBALS
+        ``(module, name)`` globals the pickle may resolve.
+
+    Returns
+    -------
+    object
+        The unpickled object.
+
     Raises
     ------
     UnsafePickleError
@@ -343,7 +482,25 @@ def restricted_loads(data: bytes, allowed: frozenset[tuple[str, str]] | set = SA
 
 # --------------------------------------------------------------------------- safe format
 def save_npz(path: str | Path, arrays: dict[str, Any]) -> Path:
-    """Save named numeric arrays (no objects) to ``.npz``; raise ``TypeError`` for object arrays."""
+    """Save named numeric arrays (no objects) to ``.npz``; raise ``TypeError`` for object arrays.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output file.
+    arrays : dict of str to array_like
+        Named numeric arrays (bool, int, uint or float).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If an array is not numeric.
+    """
     clean = {}
     for key, value in arrays.items():
         arr = np.asarray(value)
@@ -363,7 +520,25 @@ def load_npz(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def save_linear_model(path: str | Path, model: Any) -> Path:
-    """Store a fitted scikit-learn linear classifier as arrays (``coef_``, ``intercept_``, ``classes_``)."""
+    """Store a fitted scikit-learn linear classifier as arrays (``coef_``, ``intercept_``, ``classes_``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output ``.npz`` file.
+    model : object
+        Fitted classifier with ``coef_``, ``intercept_`` and ``classes_``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` lacks one of the attributes or holds non-numeric arrays.
+    """
     for attr in ("coef_", "intercept_", "classes_"):
         if not hasattr(model, attr):
             raise TypeError(f"model must be a fitted linear classifier with {attr}")

@@ -39,7 +39,21 @@ FRAMEWORKS = ("owasp_ml", "owasp_llm", "atlas", "nist")
 
 @dataclass(frozen=True)
 class Threat:
-    """One threat and its identifiers in each framework (empty tuple: not covered by that list)."""
+    """One threat and its identifiers in each framework (empty tuple: not covered by that list).
+
+    Parameters
+    ----------
+    name : str
+        The threat.
+    slide_term : str
+        The lecture slide's term for it.
+    demo : str
+        Where the course demonstrates it (unit · notebook section).
+    owasp_ml, owasp_llm, atlas, nist : tuple of str
+        Identifiers in OWASP ML Top 10, OWASP LLM Top 10, MITRE ATLAS and NIST AI 100-2.
+    safeguards : tuple of str
+        Safeguards the course shows against it.
+    """
 
     name: str
     slide_term: str
@@ -99,6 +113,18 @@ THREATS: tuple[Threat, ...] = (
 
 def threats_in(framework: str, identifier: str) -> list[str]:
     """Names of the threats mapped to ``identifier`` of ``framework`` (e.g. ``("owasp_llm", "LLM01")``).
+
+    Parameters
+    ----------
+    framework : str
+        One of :data:`FRAMEWORKS`.
+    identifier : str
+        An identifier of that framework.
+
+    Returns
+    -------
+    list of str
+        Names of the matching threats, in table order (empty if none).
 
     Raises
     ------

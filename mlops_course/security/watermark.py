@@ -51,7 +51,19 @@ __all__ = [
 # --------------------------------------------------------------------------- a tiny MLP
 @dataclass(frozen=True)
 class MLP:
-    """One-hidden-layer ReLU network: ``logits = relu(x W1 + b1) W2 + b2``."""
+    """One-hidden-layer ReLU network: ``logits = relu(x W1 + b1) W2 + b2``.
+
+    Parameters
+    ----------
+    W1 : numpy.ndarray, shape (d, h)
+        Input-to-hidden weights.
+    b1 : numpy.ndarray, shape (h,)
+        Hidden biases.
+    W2 : numpy.ndarray, shape (h, k)
+        Hidden-to-output weights.
+    b2 : numpy.ndarray, shape (k,)
+        Output biases.
+    """
 
     W1: np.ndarray
     b1: np.ndarray
@@ -77,7 +89,17 @@ class MLP:
 
 @dataclass(frozen=True)
 class UchidaKey:
-    """Secret of a weight watermark: key matrix ``X`` (T × d), signature bits ``b`` (T,), strength λ."""
+    """Secret of a weight watermark: key matrix ``X`` (T × d), signature bits ``b`` (T,), strength λ.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (T, d)
+        Secret key matrix.
+    bits : numpy.ndarray of 0/1, shape (T,)
+        The signature.
+    strength : float, default 1.0
+        Weight λ of the embedding regulariser.
+    """
 
     X: np.ndarray
     bits: np.ndarray
@@ -85,7 +107,29 @@ class UchidaKey:
 
 
 def make_uchida_key(n_bits: int, n_inputs: int, rng, strength: float = 1.0) -> UchidaKey:
-    """Random signature (``n_bits`` fair coin flips) and Gaussian key matrix ``N(0, 1)^{T×d}``."""
+    """Random signature (``n_bits`` fair coin flips) and Gaussian key matrix ``N(0, 1)^{T×d}``.
+
+    Parameters
+    ----------
+    n_bits : int
+        Signature length ``T`` (>= 1).
+    n_inputs : int
+        Input dimension ``d`` of the watermarked layer (>= 1).
+    rng : numpy.random.Generator or int
+        Source of the key.
+    strength : float, default 1.0
+        λ (> 0).
+
+    Returns
+    -------
+    UchidaKey
+        The key.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``rng``, sizes < 1 or ``strength <= 0``.
+    """
     rng = check_rng(rng)
     n_bits = check_int("n_bits", n_bits, minimum=1)
     n_inputs = check_int("n_inputs", n_inputs, minimum=1)
@@ -177,7 +221,25 @@ def train_mlp(X, y, n_classes: int, rng, *, hidden: int = 64, epochs: int = 60, 
 
 # --------------------------------------------------------------------------- Uchida et al. 2017
 def extract_bits(W1, key_matrix) -> np.ndarray:
-    """``b̂ = 1[X · mean_k W1[:, k] > 0]`` (ints 0/1), the white-box extraction of Uchida et al."""
+    """``b̂ = 1[X · mean_k W1[:, k] > 0]`` (ints 0/1), the white-box extraction of Uchida et al.
+
+    Parameters
+    ----------
+    W1 : array_like, shape (d, h)
+        First-layer weights of the suspect model.
+    key_matrix : array_like, shape (T, d)
+        The key matrix ``X``.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (T,)
+        The extracted bits.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Non-finite or non-2-D arrays, or ``key_matrix`` without ``d`` columns.
+    """
     W1 = check_finite_array("W1", W1, ndim=2)
     key_matrix = check_finite_array("key_matrix", key_matrix, ndim=2)
     if key_matrix.shape[1] != W1.shape[0]:
@@ -186,12 +248,43 @@ def extract_bits(W1, key_matrix) -> np.ndarray:
 
 
 def bit_error_rate(model: MLP, key: UchidaKey) -> float:
-    """Fraction of signature bits extracted wrongly (0 = intact, ≈ 0.5 = no watermark)."""
+    """Fraction of signature bits extracted wrongly (0 = intact, ≈ 0.5 = no watermark).
+
+    Parameters
+    ----------
+    model : MLP
+        The suspect model.
+    key : UchidaKey
+        The owner's key.
+
+    Returns
+    -------
+    float
+        BER in [0, 1].
+    """
     return float(np.mean(extract_bits(model.W1, key.X) != key.bits))
 
 
 def prune(model: MLP, fraction: float) -> MLP:
-    """Magnitude pruning: set the ``fraction`` of ``W1`` and of ``W2`` entries with smallest ``|w|`` to 0."""
+    """Magnitude pruning: set the ``fraction`` of ``W1`` and of ``W2`` entries with smallest ``|w|`` to 0.
+
+    Parameters
+    ----------
+    model : MLP
+        The model.
+    fraction : float
+        Share of entries of each weight matrix set to 0, in [0, 1].
+
+    Returns
+    -------
+    MLP
+        A pruned copy (biases unchanged).
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``fraction`` is outside [0, 1].
+    """
     fraction = check_probability("fraction", fraction, open_low=False, open_high=False)
 
     def cut(W: np.ndarray) -> np.ndarray:
@@ -208,7 +301,17 @@ def prune(model: MLP, fraction: float) -> MLP:
 # --------------------------------------------------------------------------- Adi et al. 2018
 @dataclass(frozen=True)
 class TriggerSet:
-    """The owner's secret: abstract trigger inputs and their random labels."""
+    """The owner's secret: abstract trigger inputs and their random labels.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (K, d)
+        Trigger inputs.
+    labels : numpy.ndarray of int, shape (K,)
+        Their secret labels.
+    n_classes : int
+        Number of classes ``C``.
+    """
 
     X: np.ndarray
     labels: np.ndarray
@@ -217,7 +320,31 @@ class TriggerSet:
 
 def make_trigger_set(n_triggers: int, n_inputs: int, n_classes: int, rng, low: float = 0.0,
                      high: float = 1.0) -> TriggerSet:
-    """``n_triggers`` uniform-noise inputs in ``[low, high]^d`` with labels uniform in ``0..C-1``."""
+    """``n_triggers`` uniform-noise inputs in ``[low, high]^d`` with labels uniform in ``0..C-1``.
+
+    Parameters
+    ----------
+    n_triggers : int
+        ``K`` (>= 1).
+    n_inputs : int
+        ``d`` (>= 1).
+    n_classes : int
+        ``C`` (>= 2).
+    rng : numpy.random.Generator or int
+        Source of the inputs and labels.
+    low, high : float, default 0.0 and 1.0
+        Range of the uniform inputs.
+
+    Returns
+    -------
+    TriggerSet
+        The trigger set.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad ``rng`` or sizes out of range.
+    """
     rng = check_rng(rng)
     n_triggers = check_int("n_triggers", n_triggers, minimum=1)
     n_inputs = check_int("n_inputs", n_inputs, minimum=1)
@@ -228,6 +355,25 @@ def make_trigger_set(n_triggers: int, n_inputs: int, n_classes: int, rng, low: f
 
 def ownership_pvalue(matches: int, n_triggers: int, n_classes: int) -> float:
     """``P(Bin(K, 1/C) ≥ k)``: chance an independent model matches ≥ k of K random trigger labels.
+
+    Parameters
+    ----------
+    matches : int
+        Triggers labelled as the owner's labels, ``k`` in [0, K].
+    n_triggers : int
+        ``K`` (>= 1).
+    n_classes : int
+        ``C`` (>= 2).
+
+    Returns
+    -------
+    float
+        The p-value.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Counts out of range or not integers.
 
     Examples
     --------
@@ -246,6 +392,20 @@ def ownership_pvalue(matches: int, n_triggers: int, n_classes: int) -> float:
 
 @dataclass(frozen=True)
 class OwnershipResult:
+    """Outcome of :func:`ownership_test`.
+
+    Parameters
+    ----------
+    matches : int
+        Triggers on which the suspect model outputs the secret label.
+    n_triggers : int
+        Number of triggers ``K``.
+    p_value : float
+        :func:`ownership_pvalue` of the matches.
+    owned : bool
+        ``p_value < alpha``.
+    """
+
     matches: int
     n_triggers: int
     p_value: float
@@ -256,6 +416,27 @@ def ownership_test(predict, triggers: TriggerSet, alpha: float = 1e-6) -> Owners
     """Query a suspect model's ``predict`` on the triggers; claim ownership iff ``p < alpha``.
 
     False accusation of an independently built model: probability ≤ ``alpha``.
+
+    Parameters
+    ----------
+    predict : callable
+        The suspect model's ``predict(X) -> labels``.
+    triggers : TriggerSet
+        The owner's trigger set.
+    alpha : float, default 1e-6
+        Level of the test in (0, 1).
+
+    Returns
+    -------
+    OwnershipResult
+        Matches, p-value and the decision.
+
+    Raises
+    ------
+    TypeError
+        If ``predict`` is not callable.
+    ValueError
+        If ``alpha`` is outside (0, 1).
     """
     alpha = check_probability("alpha", alpha)
     if not callable(predict):
