@@ -338,8 +338,7 @@ def redact(text: str, kinds: Iterable[str] | None = None, *, style: str = "label
     >>> redact("Ring +44 20 7946 0123 or write to bob@example.org")
     'Ring [PHONE] or write to [EMAIL]'
     """
-    if style not in ("label", "mask", "hash"):
-        raise ValueError(f"style must be 'label', 'mask' or 'hash', got {style!r}")
+    check_choice("style", style, ("label", "mask", "hash"))
     if style == "hash" and key is None:
         raise ValueError("style='hash' needs a secret key (bytes), got key=None")
     out, last = [], 0

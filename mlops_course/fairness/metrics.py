@@ -524,9 +524,7 @@ def demographic_parity_ratio(y_true: Any, y_pred: Any, *, sensitive_features: An
 
 
 def _check_agg(agg: Any) -> str:
-    if agg not in ("worst_case", "mean"):
-        raise ValueError(f"agg must be 'worst_case' or 'mean', got {agg!r}")
-    return agg
+    return check_choice("agg", agg, ("worst_case", "mean"))
 
 
 def equalized_odds_difference(y_true: Any, y_pred: Any, *, sensitive_features: Any,

@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from mlops_course._validation import check_choice
+
 __all__ = ["GateResult", "Gate", "ReleaseReport", "ReleasePipeline", "data_quality_gate", "purpose_gate",
            "privacy_budget_gate", "fairness_gate", "signature_gate", "model_card_gate", "standard_pipeline",
            "FAULTS", "demo_release"]
@@ -373,8 +375,8 @@ def demo_release(rng: np.random.Generator, fault: str | None = None, *, n: int =
     )
 
     rng = check_rng(rng)
-    if fault is not None and fault not in FAULTS:
-        raise ValueError(f"fault must be None or one of {list(FAULTS)}, got {fault!r}")
+    if fault is not None:
+        check_choice("fault", fault, FAULTS, note=" or None")
     reference, data = _frame(make_people(n, rng)), _frame(make_people(n, rng))
     if fault == "duplicates":
         data = data.iloc[list(range(n)) + list(range(n // 10))].reset_index(drop=True)

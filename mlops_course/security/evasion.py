@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from mlops_course._validation import (
+    check_choice,
     check_finite_array,
     check_int,
     check_nonnegative,
@@ -169,8 +170,7 @@ def accuracy_under_attack(model: Any, X: Any, y: Any, epsilons: Sequence[float],
     eps = check_finite_array("epsilons", epsilons, ndim=1)
     if np.any(eps < 0):
         raise ValueError(f"epsilons must all be >= 0, got {eps[eps < 0].tolist()}")
-    if attack not in ("fgsm", "pgd"):
-        raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
+    check_choice("attack", attack, ("fgsm", "pgd"))
     y = np.asarray(y)
     out = []
     for e in eps:
@@ -273,8 +273,7 @@ def adversarial_training(model: Any, X: Any, y: Any, epsilon: float, *, rng: np.
     epochs = check_int("epochs", epochs, minimum=1)
     batch_size = check_int("batch_size", batch_size, minimum=1)
     attack_steps = check_int("attack_steps", attack_steps, minimum=1)
-    if attack not in ("fgsm", "pgd"):
-        raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
+    check_choice("attack", attack, ("fgsm", "pgd"))
     X = check_finite_array("X", X, ndim=2)
     y = np.asarray(y)
     if y.shape != (X.shape[0],) or not np.issubdtype(y.dtype, np.integer) or y.min() < 0:

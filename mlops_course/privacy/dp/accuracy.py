@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from scipy.stats import norm
 
-from mlops_course._validation import check_positive, check_probability
+from mlops_course._validation import check_choice, check_positive, check_probability
 from mlops_course.privacy.dp._data import check_data
 from mlops_course.privacy.dp.laplace import laplace_halfwidth
 
@@ -84,11 +84,10 @@ def noise_halfwidth(distribution: str, scale: float, confidence: float = 0.95) -
     >>> round(noise_halfwidth("laplace", 1.0), 6)   # ln(20)
     2.995732
     """
+    check_choice("distribution", distribution, ("laplace", "gaussian"))
     if distribution == "laplace":
         return float(laplace_halfwidth(scale, confidence))
-    if distribution == "gaussian":
-        return gaussian_halfwidth(scale, confidence)
-    raise ValueError(f"distribution must be 'laplace' or 'gaussian', got {distribution!r}")
+    return gaussian_halfwidth(scale, confidence)
 
 
 def noise_interval(

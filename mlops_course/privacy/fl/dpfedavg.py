@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from mlops_course._validation import (
+    check_choice,
     check_delta,
     check_finite_array,
     check_int,
@@ -135,8 +136,7 @@ class DPFedAvg:
         """
         n = check_int("n_clients", n_clients, minimum=1)
         q = check_probability("sampling_rate", sampling_rate, open_high=False)
-        if sampling not in ("poisson", "fixed"):
-            raise ValueError(f"sampling must be 'poisson' or 'fixed', got {sampling!r}")
+        check_choice("sampling", sampling, ("poisson", "fixed"))
         ok = True
         if sampling != "poisson":
             warnings.warn(f"DP-FedAvg with sampling={sampling!r}: its epsilon (dpfedavg_epsilon) assumes "

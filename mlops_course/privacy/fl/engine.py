@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_course._validation import check_int, check_positive, check_probability
+from mlops_course._validation import check_choice, check_int, check_positive, check_probability
 from mlops_course.privacy.fl.aggregators import get_aggregator
 from mlops_course.privacy.fl.attacks import Attack, AttackContext
 from mlops_course.privacy.fl.dpfedavg import DPFedAvg
@@ -171,8 +171,7 @@ def run_federated(
     fraction = check_probability("fraction", fraction, open_high=False)
     server_lr = check_positive("server_lr", server_lr)
     seed = check_int("seed", seed, minimum=0)
-    if sampling not in ("fixed", "poisson"):
-        raise ValueError(f"sampling must be 'fixed' or 'poisson', got {sampling!r}")
+    check_choice("sampling", sampling, ("fixed", "poisson"))
     bad = sorted({int(m) for m in malicious} - set(range(n_clients)))
     if bad:
         raise ValueError(f"malicious ids must be in 0..{n_clients - 1}, got {bad}")
