@@ -50,6 +50,10 @@ from mlops_course.grading.notebook import exercise_from_notebook, nbgrader_meta
 from mlops_course.grading.release import release_notebook
 from mlops_course.grading.worker import encode_value
 
+#: Units whose *visible* inputs also depend on the course key, so a replay table may lose visible
+#: points too (never gain): 08's harness Paillier key is derived from the key, so the visible
+#: ciphertexts differ under a course key (an honest answer is key-independent and keeps them).
+KEY_DEPENDENT_VISIBLE = {"08_homomorphic_encryption"}
 LIMITS = Limits(cell_seconds=60.0, call_seconds=60.0, total_seconds=900.0, memory_bytes=3 * 2**30)
 CHECK_DIR = REPO_ROOT / "mlops_course" / "grading" / "checks"
 SECRET_UNITS = sorted(unit for unit, module in check_modules(strict=False).items()
@@ -321,7 +325,10 @@ def test_replay_table_gets_full_marks_with_the_public_key_and_no_hidden_point_wi
     hidden_earned = {t.name: t.score for t in report.tests if t.visibility != "visible" and t.score > 0}
     assert hidden_earned == {}, f"hidden points earned by a replay table under a course key: {hidden_earned}"
     for gid, points in visible.items():  # the visible checks are public by design (the self-check)
-        assert got[gid][0] == pytest.approx(points), (gid, got[gid])
+        if unit in KEY_DEPENDENT_VISIBLE:  # ... except where their inputs are encrypted under a course key
+            assert got[gid][0] <= points + 1e-9, (gid, got[gid])
+        else:
+            assert got[gid][0] == pytest.approx(points), (gid, got[gid])
     assert "public development key" not in report.output
 
 

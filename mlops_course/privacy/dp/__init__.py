@@ -40,8 +40,11 @@ from mlops_course.privacy.dp.dpsgd import (
     accuracy_epsilon_tradeoff,
     breast_cancer_tradeoff,
     calibrate_noise_multiplier,
+    check_dpsgd_settings,
+    clipped_noisy_sum,
     dpsgd_epsilon,
     dpsgd_logreg,
+    poisson_batch,
     train_dp_logreg,
 )
 from mlops_course.privacy.dp.exponential import (
@@ -152,4 +155,7 @@ __all__ = [
     "train_dp_logreg",
     "accuracy_epsilon_tradeoff",
     "breast_cancer_tradeoff",
+    "check_dpsgd_settings",
+    "poisson_batch",
+    "clipped_noisy_sum",
 ]
