@@ -5,7 +5,8 @@
 * ``refresh``  re-execute the lecture notebooks in place (they are committed executed)
 * ``slides``   export the lecture notebooks as offline reveal.js decks that follow the slide titles
 * ``fl-deploy``  a Flower SuperLink + SuperNodes on loopback running the course's Flower app
-* ``release``, ``grade``, ``gradescope-bundle``  (from :mod:`mlops_course.grading.cli`)
+* ``release``, ``grade``, ``gradescope-bundle``, ``student-copy``  (from :mod:`mlops_course.grading.cli`)
+* ``feedback``, ``class-report``, ``rubric``, ``similarity``  (from :mod:`mlops_course.grading.instructor_cli`)
 
 Every error is one line on stderr (``mlops-course <command>: error: ...``) and a non-zero exit
 (2 for a bad command line or input, 1 for a failed run); ``MLOPS_COURSE_DEBUG=1`` shows the

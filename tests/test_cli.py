@@ -165,6 +165,12 @@ BAD_COMMANDS = [
     ["grade", "/nonexistent/submission.ipynb"],
     ["gradescope-bundle", "99"],
     ["release", "--solutions", "/nonexistent"],
+    ["feedback", "/nonexistent"],
+    ["class-report", "/nonexistent"],
+    ["rubric", "/nonexistent"],
+    ["rubric", ".", "--scores", "/nonexistent.csv"],
+    ["similarity", "/nonexistent"],
+    ["similarity", ".", "--threshold", "7"],
     ["nosuchcommand"],
     [],
 ]

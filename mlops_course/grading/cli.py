@@ -163,11 +163,25 @@ def _grade_checked(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         failed.append(f"{outputs[-1]}: {exc}")
         csv_path = None
+    report_path = None
+    if csv_path is not None:
+        from mlops_course.grading.classreport import write_class_report
+
+        target_report = out_dir / "class_report.html"
+        if target_report.is_symlink():
+            failed.append(f"{target_report}: is a symlink; refusing to write through it")
+        else:
+            try:  # the instructor's view of the batch: distribution, failure rates, messages, times
+                report_path = write_class_report(out_dir, target_report)
+            except (OSError, ValueError) as exc:
+                failed.append(f"{target_report}: {exc}")
     if not args.quiet:
         for report in reports:
             print(f"{report.submission} [{report.unit}]: {report.score:g} / {report.max_score:g} ({report.status})")
         if csv_path is not None:
             print(f"grades: {csv_path}")
+        if report_path is not None:
+            print(f"class report: {report_path}")
     if failed:
         return _error(f"could not write {len(failed)} file(s): " + "; ".join(failed), EXIT_GRADER_ERROR)
     return EXIT_GRADER_ERROR if any(r.status == "error" for r in reports) else EXIT_GRADED
@@ -190,7 +204,11 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``release``, ``grade`` and ``gradescope-bundle`` to an argparse subparsers object."""
+    """Add ``release``, ``grade``, ``gradescope-bundle``, ``student-copy`` and the instructor tools.
+
+    The instructor tools (``feedback``, ``class-report``, ``rubric``, ``similarity``) live in
+    :mod:`mlops_course.grading.instructor_cli`.
+    """
     p = subparsers.add_parser("release", help="generate exercises/ from solutions/",
                               description="Generate exercises/NN_*.ipynb from solutions/NN_*.ipynb.")
     p.add_argument("--solutions", help="solutions folder (default: ./solutions or the repository's)")
@@ -237,6 +255,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from mlops_course.grading.studentcopy import register as _register_student_copy
 
     _register_student_copy(subparsers)
+
+    from mlops_course.grading.instructor_cli import register as _register_instructor_tools
+
+    _register_instructor_tools(subparsers)
 
 
 def main(argv: list[str] | None = None) -> int:

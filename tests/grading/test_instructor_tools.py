@@ -73,6 +73,9 @@ def batch(tmp_path_factory):
                           "--jobs", "2", "-o", str(grades), "--quiet"],
                          capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert run.returncode == 0, run.stderr[-2000:]
+    # grade DIR writes the class report beside the CSV (before any test rewrites it)
+    written = (grades / "class_report.html").read_text(encoding="utf-8")
+    assert "4 submissions" in written and written.count("<img ") == 3
     return {"subs": subs, "grades": grades, "ids": ids, "first": first, "tmp": tmp}
 
 
