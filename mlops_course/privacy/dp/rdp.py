@@ -24,6 +24,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln, logsumexp
 
 from mlops_course._validation import (
+    check_choice,
     check_delta,
     check_finite_array,
     check_int,
@@ -194,7 +195,8 @@ def rdp_to_dp(
         ε_α per order, >= 0 (``inf`` allowed: that order is useless).
     delta : float
         Target δ in (0, 1).
-    method : {"improved", "classic"}
+    method : {"improved", "classic"}, default "improved"
+        Conversion to use (see above).
 
     Returns
     -------
@@ -219,6 +221,7 @@ def rdp_to_dp(
     >>> round(eps, 3), a
     (0.838, 16.0)
     """
+    check_choice("method", method, ("improved", "classic"))
     delta = check_delta(delta)
     a = _check_orders(orders, integer=False)
     r = np.atleast_1d(np.asarray(rdp, dtype=float))
@@ -229,15 +232,13 @@ def rdp_to_dp(
     if method == "classic":
         with np.errstate(invalid="ignore"):
             eps = r + math.log(1 / delta) / (a - 1)
-    elif method == "improved":
+    else:  # "improved"
         eps = np.full_like(a, np.inf)
         with np.errstate(invalid="ignore", over="ignore"):
             kl_ok = delta**2 + np.expm1(-r) > 0
             big = a > 1.01
             eps[big] = r[big] + np.log1p(-1 / a[big]) - np.log(delta * a[big]) / (a[big] - 1)
         eps[kl_ok] = 0.0
-    else:
-        raise ValueError(f"method must be 'improved' or 'classic', got {method!r}")
     best = int(np.argmin(eps))
     return max(0.0, float(eps[best])), float(a[best])
 
@@ -296,7 +297,8 @@ def zcdp_to_dp(rho: float, delta: float, *, method: str = "classic") -> float:
         ρ > 0.
     delta : float
         Target δ in (0, 1).
-    method : {"classic", "improved"}
+    method : {"classic", "improved"}, default "classic"
+        Conversion to use (see above).
 
     Returns
     -------
@@ -315,13 +317,12 @@ def zcdp_to_dp(rho: float, delta: float, *, method: str = "classic") -> float:
     >>> round(zcdp_to_dp(0.125, 1e-5, method="improved"), 4)
     2.1657
     """
+    check_choice("method", method, ("classic", "improved"))
     rho = check_positive("rho", rho)
     delta = check_delta(delta)
     log_inv_delta = math.log(1 / delta)
     if method == "classic":
         return rho + 2.0 * math.sqrt(rho * log_inv_delta)
-    if method != "improved":
-        raise ValueError(f"method must be 'classic' or 'improved', got {method!r}")
     if delta**2 + math.expm1(-rho) > 0:
         return 0.0
 
