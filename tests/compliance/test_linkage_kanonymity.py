@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlops_course.compliance.kanonymity import (
@@ -67,7 +68,6 @@ def test_k_anonymous_release_defeats_unique_match_linkage(people):
 
 
 def test_k_and_classes_match_pandas_groupby(people):
-    pd = pytest.importorskip("pandas")
     for levels in ({"zip": 0, "age": 0, "sex": 0}, {"zip": 2, "age": 2, "sex": 0}, {"zip": 3, "age": 3, "sex": 1}):
         rows = generalise(people, levels, HIER)
         sizes = pd.DataFrame(rows).groupby(QI).size()

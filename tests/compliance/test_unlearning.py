@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from mlops_course.compliance.unlearning import (
     SISA,
@@ -30,11 +31,10 @@ def data():
 
 
 def test_trainer_reaches_sklearn_optimum(data):
-    sklearn = pytest.importorskip("sklearn.linear_model")
     X, y, _ = data
     l2 = 0.01
     ours = train_logreg(X, y, epochs=3000, lr=1.0, l2=l2)
-    ref = sklearn.LogisticRegression(C=1.0 / (l2 * len(y)), tol=1e-12, max_iter=10_000).fit(X, y)
+    ref = LogisticRegression(C=1.0 / (l2 * len(y)), tol=1e-12, max_iter=10_000).fit(X, y)
     assert np.allclose(ours[:-1], ref.coef_[0], atol=1e-6) and ours[-1] == pytest.approx(ref.intercept_[0], abs=1e-6)
 
 

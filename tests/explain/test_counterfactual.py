@@ -1,13 +1,10 @@
 """Counterfactuals: closed form vs scipy's constrained optimiser, Growing Spheres near-optimality, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from scipy.optimize import minimize
 
-from mlops_course.explain import counterfactual
 from mlops_course.explain.counterfactual import growing_spheres, linear_counterfactual
 
 
@@ -100,7 +97,3 @@ def test_bad_input():
         growing_spheres(f, [0.0], rng=0, lower=[1.0])
     with pytest.raises(TypeError, match="rng"):
         growing_spheres(f, [0.0], rng="seed")
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(counterfactual).failed == 0

@@ -1,19 +1,17 @@
 """KernelSHAP: shap.KernelExplainer, exactness with all coalitions, convergence, efficiency, bad input."""
 from __future__ import annotations
 
-import doctest
 from math import comb
 
 import numpy as np
 import pytest
+import shap
 
-from mlops_course.explain import kernelshap
 from mlops_course.explain.kernelshap import kernel_shap, shapley_kernel_weight
 from mlops_course.explain.shapley import exact_shapley
 
 
 def test_all_coalitions_equal_exact_and_shap_kernel_explainer(cancer, boosted):
-    shap = pytest.importorskip("shap")
     X, _ = cancer
     _, f = boosted
     background, rows = X[:25], X[300:305]
@@ -83,7 +81,3 @@ def test_bad_input():
         kernel_shap(f, np.ones(2), [[np.nan, 0.0]])
     with pytest.raises(ValueError, match="size"):
         shapley_kernel_weight(3, 4)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(kernelshap).failed == 0

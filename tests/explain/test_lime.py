@@ -1,13 +1,10 @@
 """LIME: weighted ridge vs sklearn Ridge, exact recovery of linear models, seed (in)stability, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from mlops_course.explain import lime
 from mlops_course.explain.lime import lime_explain, lime_stability, weighted_ridge
 
 
@@ -72,7 +69,3 @@ def test_bad_input(cancer):
         lime_stability(f, X[0], X, seeds=[1])
     with pytest.raises(ValueError, match="top_k"):
         lime_stability(f, X[0], X, top_k=7)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(lime).failed == 0

@@ -1,12 +1,9 @@
 """Partial dependence and ICE: sklearn.inspection.partial_dependence (brute), grid rule, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
-from mlops_course.explain import pdp
 from mlops_course.explain.pdp import centered_ice, ice_curves, partial_dependence, pdp_grid
 
 
@@ -71,7 +68,3 @@ def test_bad_input():
         pdp_grid(np.r_[np.zeros(99), np.arange(30.0)], percentiles=(0.1, 0.2))
     with pytest.raises(ValueError, match="one number per row"):
         ice_curves(lambda Z: Z, X, 0, [1.0])
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(pdp).failed == 0

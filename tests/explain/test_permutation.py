@@ -1,12 +1,9 @@
 """Permutation importance: sklearn.inspection with identical permutations, exact expectation, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 
-from mlops_course.explain import permutation
 from mlops_course.explain.permutation import accuracy, neg_mse, permutation_importance
 
 
@@ -88,7 +85,3 @@ def test_bad_input():
         permutation_importance(f, X, y, rng=0, score="accuracy")
     with pytest.raises(TypeError, match="predict"):
         permutation_importance(None, X, y, rng=0)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(permutation).failed == 0

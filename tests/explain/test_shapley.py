@@ -1,18 +1,16 @@
 """Exact Shapley values: shap's Exact explainer, the axioms, a published game, bad input."""
 from __future__ import annotations
 
-import doctest
 import math
 
 import numpy as np
 import pytest
+import shap
 
-from mlops_course.explain import shapley
 from mlops_course.explain.shapley import coalition_masks, coalition_values, exact_shapley, shapley_from_values
 
 
 def test_matches_shap_exact_explainer(cancer, boosted):
-    shap = pytest.importorskip("shap")
     X, _ = cancer
     _, f = boosted
     background, rows = X[:30], X[200:206]  # background <= 100 rows: shap does not subsample it
@@ -100,7 +98,3 @@ def test_bad_background_model_and_sizes():
     for bad in ([1.0, 2.0, 3.0], [], [1.0], [np.nan, 1.0]):
         with pytest.raises(ValueError, match="values"):
             shapley_from_values(bad)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(shapley).failed == 0

@@ -1,14 +1,11 @@
 """Global surrogate: fidelity vs sklearn metrics, perfect imitation of a tree, held-out fidelity, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.tree import DecisionTreeRegressor
 
-from mlops_course.explain import surrogate
 from mlops_course.explain.surrogate import fidelity_agreement, fidelity_r2, global_surrogate
 
 
@@ -51,7 +48,3 @@ def test_bad_input():
         fidelity_agreement([], [])
     with pytest.raises(ValueError, match="max_depth"):
         global_surrogate(lambda Z: Z[:, 0], np.ones((3, 1)), max_depth=0)
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(surrogate).failed == 0

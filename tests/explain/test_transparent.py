@@ -1,13 +1,10 @@
 """Transparent models: standardised coefficients (refit on z-scores), tree rules vs the tree, bad input."""
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, export_text
 
-from mlops_course.explain import transparent
 from mlops_course.explain.transparent import (
     odds_ratios_per_sd,
     rules_predict,
@@ -77,7 +74,3 @@ def test_bad_input():
     rules = tree_rules(DecisionTreeClassifier(max_depth=1).fit([[0.0], [1.0]], [0, 1]))
     with pytest.raises(ValueError, match="exactly once"):
         rules_predict(rules[:1], [[5.0]])
-
-
-def test_docstring_examples_run():
-    assert doctest.testmod(transparent).failed == 0

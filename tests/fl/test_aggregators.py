@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from flwr.server.strategy import aggregate as flwr_agg
 
 from mlops_course.privacy.fl.aggregators import (
     clip_by_norm,
@@ -15,8 +16,6 @@ from mlops_course.privacy.fl.aggregators import (
     norm_clipped_mean,
     trimmed_mean,
 )
-
-flwr_agg = pytest.importorskip("flwr.server.strategy.aggregate")
 
 
 @pytest.fixture

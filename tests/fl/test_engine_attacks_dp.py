@@ -1,6 +1,7 @@
 """The numpy engine (FedAvg/FedProx, non-IID), attacks against it and defences (robust rules, DP-FedAvg)."""
 from __future__ import annotations
 
+import dp_accounting as dpa
 import numpy as np
 import pytest
 
@@ -157,7 +158,6 @@ def test_dpfedavg_sensitivity_and_noise_law():
 
 
 def test_dpfedavg_epsilon_matches_dp_accounting():
-    dpa = pytest.importorskip("dp_accounting")
     z, q, rounds, delta = 1.1, 0.1, 50, 1e-5
     from mlops_course.privacy.dp.rdp import DEFAULT_ORDERS
 

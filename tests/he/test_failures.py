@@ -1,6 +1,7 @@
 """Failure modes, measured: CKKS error vs depth, exhausted depth, BFV noise budget."""
 from __future__ import annotations
 
+import gmpy2
 import numpy as np
 import pytest
 
@@ -123,7 +124,6 @@ def test_ntt_prime_count_agrees_with_seal_and_brute_force():
 
     from mlops_course.privacy.he.failures import ntt_prime_count
 
-    gmpy2 = pytest.importorskip("gmpy2")
     for n, b in ((4096, 20), (8192, 21), (32768, 20), (32768, 21), (16384, 20)):
         want = sum(1 for p in range(2 ** (b - 1) + 1, 2**b) if p % (2 * n) == 1 and gmpy2.is_prime(p))
         assert ntt_prime_count(n, b) == want

@@ -1,6 +1,7 @@
 """Security table (vs SEAL and the published standard), checked contexts, depth planning, scale bias."""
 from __future__ import annotations
 
+import gmpy2
 import numpy as np
 import pytest
 import tenseal as ts
@@ -140,7 +141,6 @@ def test_bfv_context_accepts_a_batching_prime():
 
 
 def test_is_prime_against_gmpy2_and_strong_pseudoprimes():
-    gmpy2 = pytest.importorskip("gmpy2")
     from mlops_course.privacy.he.params import _is_prime
 
     assert [n for n in range(20_000) if _is_prime(n)] == [n for n in range(20_000) if gmpy2.is_prime(n)]
