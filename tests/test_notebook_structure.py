@@ -19,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+import dp_accounting
 import numpy as np
 import pytest
 
@@ -247,7 +248,6 @@ def test_06_the_margin_flips_every_refused_applicant():
 
 
 def test_07_exact_epsilon_rdp_overhead_ledger_and_vector_sensitivity():
-    dp_accounting = pytest.importorskip("dp_accounting")
     from mlops_course.privacy.dp.gaussian import gaussian_sigma_analytic
 
     cells = _load("07_differential_privacy")

@@ -17,6 +17,8 @@ from mlops_course.grading.checks import dp as dp_checks
 from mlops_course.grading.cli import main as cli_main
 from mlops_course.grading.harness import PACKAGE_DIR, REPO_ROOT, Grader, Sandbox, WorkerProcess, find_exercise
 from mlops_course.grading.report import results_json
+from mlops_course.privacy.dp.gaussian import gaussian_sigma_classic
+from mlops_course.privacy.dp.laplace import laplace_halfwidth, laplace_scale
 from tests.grading.conftest import (
     ANSWER_IDS,
     EXERCISE,
@@ -92,10 +94,8 @@ def test_statistical_false_fail_rate_is_at_most_1e6():
 
 
 def test_closed_forms_of_the_checks_agree_with_the_reference_package():
-    gaussian = pytest.importorskip("mlops_course.privacy.dp.gaussian")
-    laplace = pytest.importorskip("mlops_course.privacy.dp.laplace")
-    assert math.isclose(dp_checks._sigma(1.0, 0.5, 1e-5), gaussian.gaussian_sigma_classic(1.0, 0.5, 1e-5))
-    assert math.isclose(dp_checks._halfwidth(2.0, 0.5), laplace.laplace_halfwidth(laplace.laplace_scale(2.0, 0.5)))
+    assert math.isclose(dp_checks._sigma(1.0, 0.5, 1e-5), gaussian_sigma_classic(1.0, 0.5, 1e-5))
+    assert math.isclose(dp_checks._halfwidth(2.0, 0.5), laplace_halfwidth(laplace_scale(2.0, 0.5)))
 
 
 def test_closed_forms_against_published_values():
