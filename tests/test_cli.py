@@ -236,21 +236,29 @@ def test_lazy_command_help_matches_its_module():
             assert helps[name] == help_text
 
 
+DP_SLIDE_TITLES = ("Differential Privacy: Introduction", "Differential Privacy: How It Works",
+                   "Differential Privacy: Key Properties")
+
+
 def test_slides_follow_the_slide_titles(tmp_path):
     import re
 
     assert cli.main(["slides", str(ROOT / "notebooks" / "07_differential_privacy.ipynb"), "-o", str(tmp_path)]) == 0
     html = (tmp_path / "07_differential_privacy.slides.html").read_text()
-    slides = ROOT.parent / "shared" / "lecture-slides.md"
-    titles = ["Differential Privacy: Introduction", "Differential Privacy: How It Works",
-              "Differential Privacy: Key Properties"]
-    if slides.exists():
-        deck = slides.read_text()
-        assert all(f"# **{t}**" in deck for t in titles)
     sections = html.count("<section")
     assert sections >= 8
-    for title in titles:
+    for title in DP_SLIDE_TITLES:
         assert re.search(rf"<h2[^>]*>{re.escape(title)}", html), title
+
+
+def test_slide_titles_are_those_of_the_lecture_deck():
+    # the Marp deck lives beside the repository (../shared), not in it: say so when it is absent
+    deck = ROOT.parent / "shared" / "lecture-slides.md"
+    if not deck.is_file():
+        pytest.skip(f"lecture deck {deck} is outside the repository and not present here")
+    text = deck.read_text(encoding="utf-8")
+    for title in DP_SLIDE_TITLES:
+        assert f"# **{title}**" in text, title
 
 
 def test_slides_rejects_missing_notebook(tmp_path):
