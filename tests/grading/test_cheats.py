@@ -231,8 +231,8 @@ def test_exercise_cheat_scores_zero(grader, tmp_path, checks_file_guard, name):
     path = write(tmp_path, nb)
     out = tmp_path / "out" / "results.json"
     digest = hashlib.sha256(CHECKS_FILE.read_bytes()).hexdigest()
-    assert cli_main(["grade", str(path), "--unit", "07", "-o", str(out), "-q", "--cell-timeout", "2",
-                     "--call-timeout", "6", "--memory-mb", "2048"]) == 0
+    assert cli_main(["grade", str(path), "--unit", "07", "-o", str(out), "-q", "--cell-timeout", "10",
+                     "--call-timeout", "30", "--memory-mb", "2048"]) == 0
     data = json.loads(out.read_text())
     assert data["score"] == 0 and data["max_score"] == TOTAL, [t["output"] for t in data["tests"] if t["score"]]
     assert all(t["score"] == 0 for t in data["tests"])
@@ -312,7 +312,7 @@ SOLUTION_CHEATS = {
 @pytest.mark.parametrize("name", sorted(SOLUTION_CHEATS))
 def test_solution_sabotage_costs_only_the_affected_tasks(tmp_path, name):
     changes, broken = SOLUTION_CHEATS[name]
-    grader = Grader("07", limits=replace(TEST_LIMITS, call_seconds=10.0))  # honest calls take < 0.5 s idle
+    grader = Grader("07", limits=TEST_LIMITS)  # 10 s per cell / 30 s per call: honest calls take < 0.5 s idle
     report = grader.grade(write(tmp_path, edit("solution", changes)))
     assert report.status == "graded"
     got = {gid: s for gid, (s, _) in report.by_grade_id().items()}
@@ -331,7 +331,8 @@ def _survivors() -> list[psutil.Process]:
 @pytest.mark.skipif(not ROOT, reason="reaping escaped (setsid, double-forked) children needs the unique uid")
 def test_children_that_outlive_the_worker_are_all_reaped(grader, tmp_path):
     spawn = code(f"""
-        import os, time
+        import os
+        ready_r, ready_w = os.pipe()  # close-on-exec: every copy of ready_w closes at exec (or exit)
         spawned = 0
         for i in range(100):
             try:
@@ -347,7 +348,9 @@ def test_children_that_outlive_the_worker_are_all_reaped(grader, tmp_path):
                 finally:
                     os._exit(0)
             spawned += 1
-        time.sleep(0.2)
+        os.close(ready_w)
+        while os.read(ready_r, 64):  # EOF once every child has exec'd sleep (or died): all are running
+            pass
     """)
     nb = edit("solution", {"dp-ledger": lambda s: spawn + "\n" + s})
     report = grader.grade(write(tmp_path, nb))
@@ -359,9 +362,10 @@ def test_memory_limit_stops_a_20_gb_allocation_before_it_happens():
     """Guard of the 20 GB cheats: the worker's address space is capped well below the machine's memory."""
     worker = WorkerProcess(TEST_LIMITS, Sandbox(privileged=False, unsafe_same_user=True), [], None)
     try:
-        reply = worker.request("exec", 5, source="import numpy as np\nx = np.ones(20 * 2**30 // 8)", label="alloc")
+        reply = worker.request("exec", TEST_LIMITS.cell_seconds, label="alloc",
+                                source="import numpy as np\nx = np.ones(20 * 2**30 // 8)")
         assert reply["ok"] is False and reply["error"]["type"] == "MemoryError"
-        assert worker.request("defined", 5, name="x")["value"] is False  # and the worker is still alive
+        assert worker.request("defined", TEST_LIMITS.call_seconds, name="x")["value"] is False  # and the worker is still alive
     finally:
         worker.close()
 
@@ -392,9 +396,9 @@ def test_escaped_children_exist_while_the_worker_runs_and_none_after_it_closes()
     """)
     worker = WorkerProcess(replace(TEST_LIMITS, processes=256), Sandbox(), [], UidPool())
     try:
-        assert worker.request("exec", 10, source=spawn, label="spawn")["ok"]
-        assert worker.request("call", 5, name="count", args=[], kwargs={"__dict__": {}})["value"] == 100
-        deadline = time.monotonic() + 5
+        assert worker.request("exec", TEST_LIMITS.cell_seconds, source=spawn, label="spawn")["ok"]
+        assert worker.request("call", TEST_LIMITS.call_seconds, name="count", args=[], kwargs={"__dict__": {}})["value"] == 100
+        deadline = time.monotonic() + 30  # readiness, not a fixed wait: leaves as soon as all 100 are there
         while len(_survivors()) < 100 and time.monotonic() < deadline:  # all 100 sleep, half of them orphans
             time.sleep(0.05)
         assert len(_survivors()) == 100
@@ -669,7 +673,7 @@ def test_fork_and_exit_setsid_chain_leaves_nothing(attempt):
     worker = WorkerProcess(TEST_LIMITS, Sandbox(), [], UidPool())
     namespace, uid = worker.namespace, worker.uid
     try:
-        assert worker.request("exec", 10, source=CHAIN, label="chain")["ok"]
+        assert worker.request("exec", TEST_LIMITS.cell_seconds, source=CHAIN, label="chain")["ok"]
         time.sleep(0.2 * attempt)  # stop the chain at different moments
         assert len(namespace_members(namespace)) >= 3  # init, worker and hopping chains are alive
     finally:

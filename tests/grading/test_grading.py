@@ -248,8 +248,8 @@ def test_worker_applies_limits_and_isolation():
                  "    return [resource.getrlimit(resource.RLIMIT_AS)[0], resource.getrlimit(resource.RLIMIT_CORE)[0],"
                  " resource.getrlimit(resource.RLIMIT_NPROC)[0], os.getuid(), net, os.getcwd(), ref, parent, repo,"
                  " pids, os.getpid(), sorted(os.listdir('/tmp')), os.listdir('/dev/shm')]\n")
-        assert worker.request("exec", 10, source=probe, label="probe")["ok"]
-        reply = worker.request("call", 10, name="probe", args=[], kwargs={"__dict__": {}})
+        assert worker.request("exec", TEST_LIMITS.cell_seconds, source=probe, label="probe")["ok"]
+        reply = worker.request("call", TEST_LIMITS.call_seconds, name="probe", args=[], kwargs={"__dict__": {}})
         mem, core, nproc, uid, net, cwd, ref, parent, repo, pids, pid, tmp, shm = reply["value"]
         assert mem == TEST_LIMITS.memory_bytes and core == 0 and nproc == TEST_LIMITS.processes
         if Sandbox().active:
@@ -288,8 +288,8 @@ def test_numpy_scalars_strings_and_bools_are_plain_data():
                   "    out = {label: np.int64(i) for i, label in enumerate(labels)}\n"
                   "    out.update(flag=np.bool_(True), name=labels[0], x=np.float32(0.5))\n"
                   "    return out\n")
-        assert worker.request("exec", 10, source=source, label="numpy")["ok"]
-        reply = worker.request("call", 10, name="f", args=[], kwargs={"__dict__": {}})
+        assert worker.request("exec", TEST_LIMITS.cell_seconds, source=source, label="numpy")["ok"]
+        reply = worker.request("call", TEST_LIMITS.call_seconds, name="f", args=[], kwargs={"__dict__": {}})
         assert reply["ok"] and decode_value(reply["value"]) == {**expected, "x": 0.5}
     finally:
         worker.close()
@@ -410,7 +410,8 @@ def test_replacing_a_builtin_check(tmp_path):
 # ----------------------------------------------------------------------------- reports, CLI, batch
 def test_results_json_follows_the_gradescope_schema(tmp_path):
     out = tmp_path / "out" / "results.json"
-    assert cli_main(["grade", str(SOLUTION), "-o", str(out), "-q", "--cell-timeout", "5"]) == 0
+    assert cli_main(["grade", str(SOLUTION), "-o", str(out), "-q", "--cell-timeout", "10",
+                     "--call-timeout", "30"]) == 0
     data = json.loads(out.read_text())
     assert data["score"] == data["max_score"] == TOTAL
     assert isinstance(data["execution_time"], float) and isinstance(data["output"], str)
