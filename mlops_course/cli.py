@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mlops_course import __version__
-from mlops_course.course import course_environment
+from mlops_course.course import DEBUG_VAR, HOME_VAR, course_environment, project_root
 
 __all__ = ["main", "build_parser", "lab_command", "lab_settings", "install_jupyter_settings", "LAB_SETTINGS",
            "PRESENTATION_FONTS",
@@ -185,12 +185,10 @@ def lab_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
 
     Raises
     ------
-    FileNotFoundError
-        If ``args.root`` (or the current folder) is not inside a course folder.
+    mlops_course.course.CourseRootNotFound
+        If ``args.root`` (or the current folder) is not inside a course folder (a ``ValueError``).
     """
-    from mlops_course.notebooks import course_root
-
-    root = course_root(args.root)
+    root = project_root(args.root)
     env = dict(os.environ)
     env.update(course_environment(args.threads))
     hidden = list(HIDDEN_FILES) + (list(STUDENT_HIDDEN) if getattr(args, "student", False) else [])
@@ -240,7 +238,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     runtime = Path(env.get("JUPYTER_RUNTIME_DIR") or jupyter_runtime_dir())
     landing = next(c.split("=", 1)[1] for c in cmd if c.startswith("--LabApp.default_url="))
     print("Starting JupyterLab on the course (telemetry off; course state in "
-          f"{env['MLOPS_COURSE_HOME']}) ...", flush=True)
+          f"{env[HOME_VAR]}) ...", flush=True)
     proc = subprocess.Popen(cmd, env=env)
     try:
         deadline = time.monotonic() + args.startup_timeout
@@ -274,15 +272,13 @@ def _cmd_lab(args: argparse.Namespace) -> int:
 
 
 def _notebook_paths(args: argparse.Namespace) -> list[Path]:
-    from mlops_course.notebooks import course_root
-
     if args.paths:
         paths = [Path(p) for p in args.paths]
         for path in paths:
             if path.suffix != ".ipynb" or not path.is_file():
                 raise ValueError(f"{path} is not an existing .ipynb notebook")
         return paths
-    return sorted((course_root(args.root) / "notebooks").glob("*.ipynb"))
+    return sorted((project_root(args.root) / "notebooks").glob("*.ipynb"))
 
 
 def _cmd_refresh(args: argparse.Namespace) -> int:
@@ -295,10 +291,10 @@ def _cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def _cmd_slides(args: argparse.Namespace) -> int:
-    from mlops_course.notebooks import course_root, export_slides
+    from mlops_course.notebooks import export_slides
 
     paths = _notebook_paths(args)
-    out = Path(args.output) if args.output else course_root(args.root) / "build" / "slides"
+    out = Path(args.output) if args.output else project_root(args.root) / "build" / "slides"
     for path in paths:
         print(f"wrote {export_slides(path, out)}")
     print(f"Open a deck in a browser: it works offline (reveal.js and MathJax are in {out / '_static'}); "
@@ -417,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mlops-course {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # every error is one line; MLOPS_COURSE_DEBUG=1 shows the traceback
-        if os.environ.get("MLOPS_COURSE_DEBUG"):
+        if os.environ.get(DEBUG_VAR):
             raise
         from mlops_course.notebooks import NotebookExecutionError
 

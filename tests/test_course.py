@@ -53,17 +53,35 @@ def test_course_environment_bad_threads():
         course.course_environment(0)
 
 
+#: the lecture deck lives outside the repository; its slide titles are snapshotted in tests/data
+SLIDES = ROOT.parent / "shared" / "lecture-slides.md"
+SLIDE_TITLES = ROOT / "tests" / "data" / "lecture_slide_titles.txt"
+SLIDE_TITLE = re.compile(r"^# \*\*(.+?)\*\*", flags=re.M)
+
+
+def _snapshot_titles() -> list[str]:
+    return SLIDE_TITLES.read_text(encoding="utf-8").splitlines()
+
+
 def test_units_follow_the_lecture_agenda():
-    slides = (ROOT.parent / "shared" / "lecture-slides.md")
     assert [u.number for u in units.UNITS] == list(range(11))
     assert len({u.stem for u in units.UNITS}) == 11
     for unit in units.UNITS:
         assert re.fullmatch(rf"{unit.number:02d}_[a-z_]+", unit.stem)
-    if slides.exists():  # every slide title a unit names is a real slide title
-        titles = set(re.findall(r"^# \*\*(.+?)\*\*", slides.read_text(), flags=re.M))
-        for unit in units.UNITS:
-            for title in unit.slides:
-                assert title in titles, (unit.stem, title)
+    titles = _snapshot_titles()
+    assert len(titles) >= 11 and len(set(titles)) == len(titles)  # the snapshot has something to check
+    for unit in units.UNITS:  # every slide title a unit names is a real slide title
+        assert unit.slides, unit.stem
+        for title in unit.slides:
+            assert title in titles, (unit.stem, title)
+
+
+def test_slide_title_snapshot_matches_the_deck():
+    """Regenerate tests/data/lecture_slide_titles.txt (one title per line, deck order, matched by
+    ``SLIDE_TITLE``) when the deck changes."""
+    if not SLIDES.is_file():
+        pytest.skip(f"the lecture deck {SLIDES} is not beside the repository")
+    assert SLIDE_TITLE.findall(SLIDES.read_text(encoding="utf-8")) == _snapshot_titles()
 
 
 def test_unit_lookup_errors():

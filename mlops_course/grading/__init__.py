@@ -21,13 +21,26 @@ inputs from the course's grading key (:func:`.checks.secret_rng`, ``grade --key-
 of answers recorded from the public package matches the visible checks only. The key stays in
 the harness; the worker never sees it.
 
-The reference implementation cannot be imported while grading: the worker refuses
-``import mlops_course`` (a ``sys.meta_path`` blocker, package entries removed from ``sys.path``
-and ``sys.modules``) and, when the grader runs as root, the package folder, ``solutions/`` and
-private check folders are covered by unreadable mounts in the worker's own mount namespace, and
-the student's code runs under an unprivileged uid. Limits: without root the blocker alone can be
-undone by the student's code (it runs in the same process); and code copied from the reference
-by hand cannot be told apart from the student's own work.
+Isolation depends on who runs the grader (details: :mod:`.harness` and :mod:`.worker`):
+
+* **As root** (the mode for grading students): the worker runs in new PID, mount and network
+  namespaces (no network), ``chroot``-ed into an allowlisted tmpfs view that holds only its
+  working folder, a private ``/tmp`` and ``/dev/shm``, a minimal ``/dev`` and ``/etc`` and the
+  Python installation read-only without ``mlops_course`` (the repository, ``solutions/``, ``.git``,
+  private checks, the grading key and other submissions do not exist there); its ``/proc`` shows
+  only the namespace's processes (``hidepid=2``); the student's code runs under a unique
+  unprivileged uid (``no_new_privs``) with per-process ``setrlimit`` limits; the harness watches the
+  memory of the whole namespace and, on a limit, timeout or protocol failure, kills the namespace
+  and with it every process in it. An import blocker refuses ``import mlops_course`` on top.
+* **Without root** ``grade`` refuses (:data:`.harness.NOT_ROOT`) unless ``--unsafe-same-user`` is
+  given. In that mode only the import blocker (a ``sys.meta_path`` finder, package entries removed
+  from ``sys.path`` and ``sys.modules``: the student's code runs in the same process and can undo
+  it) and the per-process rlimits apply, with the plain-data channel; everything that mode cannot
+  prevent (reading the repository and the key, signalling the harness, leaving processes behind,
+  the network, ...) is listed in :data:`.harness.UNSAFE_LIMITS`, printed and written into every
+  report. Use it for trusted code only.
+
+In both modes, code copied from the reference by hand cannot be told apart from the student's own.
 
 The self-check applies the same block: an answer that is, imports or calls ``mlops_course``
 fails it with a message that the grader refuses the reference package (:func:`reference_uses`

@@ -34,7 +34,8 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from mlops_course.grading.harness import PACKAGE_DIR, REPO_ROOT, find_exercise, resolve_unit
+from mlops_course.course import is_project_root
+from mlops_course.grading.harness import PACKAGE_DIR, exercise_paths, find_exercise, resolve_unit
 from mlops_course.grading.release import release_notebook, render_notebook
 from mlops_course.grading.requirements import grading_requirements
 
@@ -59,9 +60,11 @@ $PY -m venv "$AG/venv" || { apt-get update -y && apt-get install -y python3-venv
 "$AG/venv/bin/python" -m pip install --quiet --disable-pip-version-check "./package/{wheel}[grading]"
 # every unit's checks must import: a missing dependency fails here, not as a silent 0/0 later
 "$AG/venv/bin/python" -c "from mlops_course.grading.checks import check_modules; check_modules(strict=True)"
-# The worker drops to an unprivileged uid. Where the container allows no mount namespace (so the
-# grader cannot hide files itself), make the reference implementation, the released exercise, the
-# grading key and any private checks unreadable to that uid; the harness runs as root and reads them.
+# Defence in depth: the worker already runs chrooted into an allowlisted view without these files (the
+# grader refuses to start where it cannot build one) and as an unprivileged uid. In addition, take all
+# group/other permissions from this folder (released exercise, grading key, private checks, scripts)
+# and from the installed package, so that uid could not read them even if they were visible; the
+# harness runs as root and still reads them.
 chmod -R go-rwx "$(pwd)" "$("$AG/venv/bin/python" -c 'import mlops_course, os; print(os.path.dirname(mlops_course.__file__))')"
 """
 
@@ -102,8 +105,8 @@ def _package_files() -> list[tuple[str, bytes]]:
 def _project_version() -> str:
     import tomllib
 
-    pyproject = REPO_ROOT / "pyproject.toml"
-    if pyproject.is_file():
+    pyproject = PACKAGE_DIR.parent / "pyproject.toml"  # the checkout of an editable install
+    if is_project_root(PACKAGE_DIR.parent):
         return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
     import importlib.metadata as md
 
@@ -212,11 +215,9 @@ def build_bundle(unit: str, output: str | Path, checks_dirs: Sequence[str | Path
     for folder in checks_dirs:
         if not Path(folder).is_dir():
             raise ValueError(f"checks folder must be an existing directory, got {str(folder)!r}")
-    candidates = [Path(source)] if source else [REPO_ROOT / "exercises" / f"{stem}.ipynb",
-                                                  REPO_ROOT / "solutions" / f"{stem}.ipynb"]
     import nbformat
 
-    nb = next(nbformat.read(str(p), as_version=4) for p in candidates if p.is_file())
+    nb = next(nbformat.read(str(p), as_version=4) for p in exercise_paths(stem, source) if p.is_file())
     exercise_text = render_notebook(release_notebook(nb))
     output = Path(output)
     with tempfile.TemporaryDirectory() as tmp:

@@ -26,10 +26,12 @@ EXIT_GRADED, EXIT_STALE, EXIT_USAGE, EXIT_GRADER_ERROR = 0, 1, 2, 3
 
 
 def _default_dir(name: str) -> Path:
-    from mlops_course.grading.harness import REPO_ROOT
+    """``name`` in the working folder if it holds ``solutions/``, else in the course folder
+    (:func:`mlops_course.course.find_project_root`), else in the working folder."""
+    from mlops_course.course import find_project_root
 
-    here = Path.cwd() / name
-    return here if (Path.cwd() / "solutions").is_dir() else REPO_ROOT / name
+    root = find_project_root()
+    return Path.cwd() / name if (Path.cwd() / "solutions").is_dir() or root is None else root / name
 
 
 def _release(args: argparse.Namespace) -> int:

@@ -66,6 +66,7 @@ from typing import Any
 import nbformat
 import psutil
 
+from mlops_course.course import find_project_root, thread_environment
 from mlops_course.grading import worker as worker_module
 from mlops_course.grading.checks import (
     BadResult,
@@ -94,11 +95,15 @@ from mlops_course.grading.notebook import (
 from mlops_course.grading.release import BEGIN_SOLUTION, release_notebook
 from mlops_course.grading.report import MANUAL_STATUS, GradeReport, TestResult
 
-__all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_exercise", "resolve_unit",
-           "PACKAGE_DIR", "REPO_ROOT", "UNSAFE_LIMITS", "NOT_ROOT", "parse_reply"]
+__all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_exercise", "exercise_paths",
+           "resolve_unit", "PACKAGE_DIR", "REPO_ROOT", "UNSAFE_LIMITS", "NOT_ROOT", "parse_reply"]
 
+#: the installed ``mlops_course`` package (in ``site-packages`` for a non-editable install)
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-REPO_ROOT = PACKAGE_DIR.parent
+#: the course folder when this module was imported (:func:`mlops_course.course.find_project_root`:
+#: the working folder or a parent of it, else the checkout of an editable install), ``None`` if
+#: there is none. The grader itself looks again at call time (the working folder may change).
+REPO_ROOT: Path | None = find_project_root()
 WORKER_PATH = Path(worker_module.__file__).resolve()
 GRACE_SECONDS = 0.5
 
@@ -350,6 +355,17 @@ class WorkerProcess:
     A watchdog thread sums the proportional memory (PSS) of all processes of the namespace and
     kills it when the sum exceeds :attr:`Limits.memory_bytes` (the cgroup-free fallback, see the
     module docstring for its limits).
+
+    Parameters
+    ----------
+    limits : Limits
+        Time, memory and resource limits of the worker.
+    sandbox : Sandbox
+        Isolation settings (root-only measures, blocked packages).
+    hide : sequence of str
+        Folders and files the worker must not see (the package, ``solutions/``, private checks).
+    uids : UidPool or None
+        Where the worker's unique unprivileged uid comes from (root); ``None`` without root.
     """
 
     WATCH_SECONDS = 0.05
@@ -396,8 +412,7 @@ class WorkerProcess:
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workdir), "TMPDIR": str(workdir),
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "NUMEXPR_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+            "MPLBACKEND": "Agg", **thread_environment(1),
         }
         try:
             self.proc = subprocess.Popen(
@@ -768,7 +783,29 @@ class WorkerRemote:
 
 # --------------------------------------------------------------------------- exercises and units
 def resolve_unit(unit: str | int | None, nb: dict | None = None, filename: str | None = None) -> str:
-    """The unit stem from ``--unit`` (``7``, ``07`` or ``07_differential_privacy``) or the notebook."""
+    """The unit stem from ``--unit`` (``7``, ``07`` or ``07_differential_privacy``) or the notebook.
+
+    Parameters
+    ----------
+    unit : str, int or None
+        ``--unit`` as given; ``None`` or blank = from the notebook.
+    nb : dict or None
+        The submitted notebook (its ``nbgrader`` metadata names the unit).
+    filename : str or None
+        The submission's file name (``07_differential_privacy.ipynb`` names the unit).
+
+    Returns
+    -------
+    str
+        The unit stem, e.g. ``"07_differential_privacy"``.
+
+    Raises
+    ------
+    GraderError
+        If ``unit`` names no unit.
+    SubmissionError
+        If no unit is given and the notebook does not tell (and more than one unit is graded).
+    """
     from mlops_course.units import UNITS, unit_by_number, unit_by_stem
 
     if unit is not None and str(unit).strip():
@@ -787,17 +824,59 @@ def resolve_unit(unit: str | int | None, nb: dict | None = None, filename: str |
     raise SubmissionError("cannot tell which unit this notebook belongs to: pass --unit")
 
 
+def exercise_paths(unit: str, source: str | Path | None = None) -> list[Path]:
+    """Where the exercise of ``unit`` is looked for, in order.
+
+    Parameters
+    ----------
+    unit : str
+        The unit stem.
+    source : path or None
+        A released or solution notebook given by the instructor (``--source``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``[source]`` if given; else ``exercises/<unit>.ipynb`` and ``solutions/<unit>.ipynb`` of the
+        course folder (:func:`mlops_course.course.project_root`); empty if there is no course folder.
+    """
+    if source:
+        return [Path(source)]
+    root = find_project_root()
+    return [] if root is None else [root / "exercises" / f"{unit}.ipynb", root / "solutions" / f"{unit}.ipynb"]
+
+
 def find_exercise(unit: str, source: str | Path | None = None) -> Exercise:
     """The released exercise of ``unit``: from ``source`` (a released or solution notebook), else
-    ``exercises/<unit>.ipynb`` or (released in memory) ``solutions/<unit>.ipynb`` of the repository."""
-    candidates = [Path(source)] if source else [REPO_ROOT / "exercises" / f"{unit}.ipynb",
-                                                  REPO_ROOT / "solutions" / f"{unit}.ipynb"]
+    ``exercises/<unit>.ipynb`` or (released in memory) ``solutions/<unit>.ipynb`` of the course folder.
+
+    Parameters
+    ----------
+    unit : str
+        The unit stem.
+    source : path or None
+        A released or solution notebook to trust instead of the course folder's.
+
+    Returns
+    -------
+    Exercise
+        The released exercise (solution blocks removed).
+
+    Raises
+    ------
+    GraderError
+        If none of :func:`exercise_paths` is a file.
+    """
+    candidates = exercise_paths(unit, source)
     for path in candidates:
         if path.is_file():
             nb = nbformat.read(str(path), as_version=4)
             if any(BEGIN_SOLUTION in "".join(c.source) for c in nb.cells):
                 nb = release_notebook(nb)
             return exercise_from_notebook(nb, unit)
+    if not candidates:
+        raise GraderError(f"no released exercise for unit {unit}: no course folder at or above {Path.cwd()}; "
+                          "run from the course folder or pass --source")
     raise GraderError(f"no released exercise for unit {unit}: looked for {', '.join(map(str, candidates))}")
 
 
@@ -837,8 +916,9 @@ class Grader:
         self._cache: dict[str, tuple[Exercise, tuple[Check, ...], tuple[ManualQuestion, ...]]] = {}
         self._lock = threading.Lock()
         hide = [str(PACKAGE_DIR)]
-        if (REPO_ROOT / "solutions").is_dir():
-            hide.append(str(REPO_ROOT / "solutions"))
+        root = find_project_root()
+        if root is not None and (root / "solutions").is_dir():
+            hide.append(str(root / "solutions"))
         hide += [str(Path(d).resolve()) for d in self.checks_dirs]
         if self.source is not None:
             hide.append(str(Path(self.source).resolve()))

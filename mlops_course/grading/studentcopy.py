@@ -192,7 +192,8 @@ def write_student_copy(target: str | Path, repo: str | Path | None = None) -> di
     target : path
         Folder to create.
     repo : path, optional
-        The course repository (default: the one this package lives in).
+        The course repository (default: :func:`mlops_course.course.project_root`, the course folder
+        at or above the working folder, else the checkout of an editable install).
 
     Returns
     -------
@@ -202,16 +203,17 @@ def write_student_copy(target: str | Path, repo: str | Path | None = None) -> di
     Raises
     ------
     ValueError
-        If ``target`` is a non-empty folder or a file, or lies inside ``repo``.
+        If ``target`` is a non-empty folder or a file, or lies inside ``repo``; or, without ``repo``,
+        there is no course folder (:class:`mlops_course.course.CourseRootNotFound`).
     StudentCopyError
         If the stripped checks do not import or a hidden property would remain.
     """
     import nbformat
 
-    from mlops_course.grading.harness import REPO_ROOT  # imported here: `mlops-course --help` stays light
+    from mlops_course.course import project_root
     from mlops_course.grading.release import release_notebook, render_notebook
 
-    repo = Path(repo).resolve() if repo is not None else REPO_ROOT
+    repo = Path(repo).resolve() if repo is not None else project_root()
     target = Path(target).resolve()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ValueError(f"target must be a new or empty folder, got {str(target)!r}")

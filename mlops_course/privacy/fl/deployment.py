@@ -41,7 +41,8 @@ from types import TracebackType
 from typing import Any
 
 from mlops_course._validation import check_int, check_positive
-from mlops_course.privacy.fl.flower_sim import FlowerHistory, flower_environment
+from mlops_course.course import FLWR_HOME_VAR, flower_environment
+from mlops_course.privacy.fl.flower_sim import FlowerHistory
 
 __all__ = ["APP_DIR", "Deployment", "DeploymentError", "register", "free_port"]
 
@@ -93,7 +94,7 @@ class Deployment:
         self.env = {**os.environ, **flower_environment()}
         self.env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + self.env.get("PATH", "")
         self.env.setdefault("PYTHONUNBUFFERED", "1")
-        self.home = Path(self.env["FLWR_HOME"])
+        self.home = Path(self.env[FLWR_HOME_VAR])
         ident = uuid.uuid4().hex[:8]
         self.workdir = Path(workdir) if workdir else self.home / "deployments" / ident
         self.connection = f"mlops-course-{ident}"

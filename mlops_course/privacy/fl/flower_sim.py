@@ -9,7 +9,8 @@ histories; telemetry off, Flower's state under the course folder. Settings are
 Two things are done carefully:
 
 * **Environment**: Flower and Ray read telemetry and state settings from ``os.environ`` in this
-  process, so :func:`flower_environment`'s variables are set for the duration of a run only and
+  process, so :func:`~mlops_course.course.flower_environment`'s variables (defined with the rest of
+  the course environment in :mod:`mlops_course.course`) are set for the duration of a run only and
   the previous environment is restored afterwards (:func:`_temporary_environ`).
 * **Start-up vs failure**: this module starts Ray itself (:func:`_start_ray`) before handing over
   to Flower (which then uses the running instance). Anything ``ray.init`` raises is, by
@@ -27,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mlops_course._validation import check_int
+from mlops_course.course import flower_environment
 from mlops_course.privacy.fl.flower_apps import (
     ClientFailureError,
     FlowerHistory,
@@ -69,19 +71,6 @@ def malicious_ids(settings: Mapping[str, Any]) -> set[int]:
 
 
 # ----------------------------------------------------------------------------- simulation
-def flower_environment() -> dict[str, str]:
-    """Variables every Flower process of the course gets: telemetry off, state in the course folder,
-    no runtime dependency installation (everything is installed; the course runs offline)."""
-    from mlops_course.course import state_dir
-
-    home = state_dir() / "flwr"
-    home.mkdir(parents=True, exist_ok=True)
-    return {"FLWR_TELEMETRY_ENABLED": "0", "FLWR_HOME": str(home), "RAY_USAGE_STATS_ENABLED": "0",
-            "FLWR_DISABLE_RUNTIME_DEPENDENCY_INSTALLATION": "1", "FLWR_DISABLE_UPDATE_CHECK": "1",
-            # keep Ray's current behaviour for CPU-only runs without its FutureWarning
-            "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "0"}
-
-
 def run_flower_simulation(n_clients: int = 3, rounds: int = 2, *, config: TrainConfig | None = None,
                           num_cpus: int = 2, verbose: bool = False, **options: Any) -> FlowerHistory:
     """Run the course task with Flower's Simulation Engine in this process and return the history.
