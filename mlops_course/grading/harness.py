@@ -95,7 +95,8 @@ from mlops_course.grading.notebook import (
 from mlops_course.grading.release import BEGIN_SOLUTION, release_notebook
 from mlops_course.grading.report import MANUAL_STATUS, GradeReport, TestResult
 
-__all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "find_exercise", "exercise_paths",
+__all__ = ["Limits", "Sandbox", "GraderError", "Grader", "WorkerProcess", "WorkerStartError", "start_worker",
+           "START_ATTEMPTS", "find_exercise", "exercise_paths",
            "resolve_unit", "PACKAGE_DIR", "REPO_ROOT", "UNSAFE_LIMITS", "NOT_ROOT", "parse_reply"]
 
 #: the installed ``mlops_course`` package (in ``site-packages`` for a non-editable install)
@@ -345,6 +346,43 @@ def _kill_pid(pid: int, namespace: str | None = None) -> None:
         os.close(fd)
 
 
+class WorkerStartError(GraderError):
+    """The worker died before it finished locking itself down (no submission code had run yet)."""
+
+
+#: start attempts of one worker: a start-up failure happens before any submission code runs (the worker is
+#: still locking itself down), so retrying it is safe; seen rarely on a loaded machine as util-linux
+#: ``unshare`` failing to re-raise its child's signal ("sigprocmask unblock failed")
+START_ATTEMPTS = 3
+
+
+def start_worker(limits: Limits, sandbox: Sandbox, hide: Sequence[str], uids: UidPool | None) -> WorkerProcess:
+    """A new :class:`WorkerProcess`, retrying up to :data:`START_ATTEMPTS` times if it fails to start.
+
+    Parameters
+    ----------
+    limits, sandbox, hide, uids
+        As for :class:`WorkerProcess`.
+
+    Returns
+    -------
+    WorkerProcess
+        A locked-down worker ready for requests.
+
+    Raises
+    ------
+    WorkerStartError
+        If every attempt failed (the last attempt's reason, with the worker log's tail).
+    """
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return WorkerProcess(limits, sandbox, hide, uids)
+        except WorkerStartError:
+            if attempt == START_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class WorkerProcess:
     """One running worker and its private channel (see the module docstring).
 
@@ -439,7 +477,7 @@ class WorkerProcess:
         try:
             reply = self.request("init", self.limits.start_seconds, **config)
         except WorkerFailure as exc:
-            raise GraderError(f"the grading worker could not start: {exc}{self._log_hint()}") from exc
+            raise WorkerStartError(f"the grading worker could not start: {exc}{self._log_hint()}") from exc
         if not reply.get("ok"):
             raise GraderError(f"the grading worker could not lock itself down: {_error_text(reply.get('error'))}")
         self.applied = reply.get("value") if isinstance(reply.get("value"), dict) else {}
@@ -656,7 +694,7 @@ class Session:
                 raise WorkerFailure("the worker failed too many times; remaining checks were not run")
             self.timeout(0)
             self.started += 1
-            self.worker = WorkerProcess(self.limits, self.sandbox, self.hide, self.uids)
+            self.worker = start_worker(self.limits, self.sandbox, self.hide, self.uids)
             self.applied = self.applied or self.worker.applied
             self._run_cells(self.worker)
         return self.worker
