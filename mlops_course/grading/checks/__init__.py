@@ -100,6 +100,10 @@ class Check:
     replace : bool
         For instructor checks: replace a built-in check with the same grade_id instead of
         adding properties to it.
+    hidden_visibility : {"hidden", "after_due_date", "after_published"}
+        Gradescope ``visibility`` of the results of hidden properties (visible properties are
+        always ``"visible"``): never shown, shown after the due date, or shown once the grades
+        are published (the default).
     """
 
     grade_id: str
@@ -112,11 +116,28 @@ class Check:
 
     @property
     def points(self) -> float:
+        """Points of the whole check: the sum of its properties' points."""
         return float(sum(p.points for p in self.properties))
 
 
 class StudentError(Exception):
-    """The student's code raised an exception (its type name, MRO names and message)."""
+    """The student's code raised an exception (its type name, MRO names and message).
+
+    Only names and text cross from the worker, never the exception object itself, so a
+    student's exception class cannot run code in the harness.
+
+    Parameters
+    ----------
+    type_name : str
+        The exception's class name (``"ValueError"``).
+    mro : sequence of str
+        Class names of the exception's method resolution order, the class itself first
+        (``["ValueError", "Exception", "BaseException", "object"]``); :meth:`is_a` searches it.
+    message : str
+        ``str(exc)`` of the student's exception.
+    traceback : str, optional
+        The formatted traceback, if the remote sent one (shown in the self-check).
+    """
 
     def __init__(self, type_name: str, mro: Sequence[str], message: str, traceback: str = "") -> None:
         super().__init__(f"{type_name}: {message}")
@@ -131,6 +152,7 @@ class StudentError(Exception):
 
     @property
     def not_implemented(self) -> bool:
+        """Whether the student's code raised ``NotImplementedError`` (the task is still a stub)."""
         return self.is_a("NotImplementedError")
 
 
@@ -143,19 +165,37 @@ class BadResult(Exception):
 
 
 class Remote(Protocol):
-    """How a property talks to the student's code (see :class:`LocalRemote`, ``WorkerRemote``)."""
+    """How a property talks to the student's code (see :class:`LocalRemote`, ``WorkerRemote``).
 
-    def defined(self, name: str) -> bool: ...
+    Arguments may be plain data or :class:`Rng` markers (sent through :func:`encode_args`);
+    results come back as plain data through :func:`decode_value`. An exception in the student's
+    code arrives as :class:`StudentError`, a result that is not plain data as :class:`BadResult`,
+    and a hung or dead worker as :class:`WorkerFailure`.
+    """
 
-    def call(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
+    def defined(self, name: str) -> bool:
+        """Whether the student's namespace holds a callable called ``name``."""
+        ...
 
-    def repeat(self, n: int, name: str, *args: Any, **kwargs: Any) -> list[Any]: ...
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """``name(*args, **kwargs)`` in the student's namespace, its result as plain data."""
+        ...
 
-    def new(self, name: str, *args: Any, **kwargs: Any) -> str: ...
+    def repeat(self, n: int, name: str, *args: Any, **kwargs: Any) -> list[Any]:
+        """``n`` calls ``name(*args, **kwargs)`` in one round trip (sampling a noisy mechanism)."""
+        ...
 
-    def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any: ...
+    def new(self, name: str, *args: Any, **kwargs: Any) -> str:
+        """Instantiate ``name(*args, **kwargs)`` remotely; return a handle naming the object."""
+        ...
 
-    def attr(self, handle: str, attr: str) -> Any: ...
+    def method(self, handle: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``obj.method(*args, **kwargs)`` on the object behind ``handle``, as plain data."""
+        ...
+
+    def attr(self, handle: str, attr: str) -> Any:
+        """Attribute ``attr`` of the object behind ``handle``, as plain data."""
+        ...
 
 
 # --------------------------------------------------------------------------- secret inputs
@@ -335,6 +375,35 @@ def decode_value(data: Any, depth: int = 0) -> Any:
     Only ``None``, ``bool``, ``int``, ``float``, ``str``, lists and the markers written by
     ``worker.encode_value`` (arrays of bool/int/float, tuples, string-keyed dicts, non-finite
     floats) are accepted. Arrays are rebuilt here, in the harness, from a flat list of numbers.
+    Types are compared exactly (``type(x) is int``), so a subclass with a rigged ``__eq__``
+    cannot pass for a number.
+
+    Parameters
+    ----------
+    data : object
+        JSON-decoded data as the worker sent it.
+    depth : int, optional
+        Current nesting depth (used by the recursion; callers leave it at 0). Data nested more
+        than 25 levels deep is refused.
+
+    Returns
+    -------
+    object
+        ``None``, ``bool``, ``int``, ``float``, ``str``, or a ``list``/``tuple``/``dict`` (str keys)
+        of those, or a numpy array of dtype bool, int64 or float64.
+
+    Raises
+    ------
+    BadResult
+        If ``data`` is nested too deeply, holds a type or marker not listed above, or an array
+        marker whose shape, dtype or entries do not fit.
+
+    Examples
+    --------
+    >>> decode_value({"__tuple__": [1, {"__float__": "inf"}]})
+    (1, inf)
+    >>> decode_value({"__ndarray__": [1, 2, 3, 4], "shape": [2, 2], "dtype": "int"}).tolist()
+    [[1, 2], [3, 4]]
     """
     if depth > 25:
         raise BadResult("result is nested too deeply")
@@ -365,7 +434,30 @@ def decode_value(data: Any, depth: int = 0) -> Any:
 
 
 def as_float(value: Any, what: str = "the result") -> float:
-    """``value`` as a Python float if it is a real number (or a 0-d / size-1 float array)."""
+    """``value`` as a Python float if it is a real number (or a 0-d int/float array).
+
+    Parameters
+    ----------
+    value : object
+        A decoded result (see :func:`decode_value`). ``bool`` is not a number here.
+    what : str, optional
+        How the message names the value (``"the noisy count"``).
+
+    Returns
+    -------
+    float
+        ``float(value)``; may be ``nan`` or ``inf`` if the student returned one.
+
+    Raises
+    ------
+    BadResult
+        If ``value`` is not an ``int``, a ``float`` or a 0-d numeric array.
+
+    Examples
+    --------
+    >>> as_float(3), as_float(np.array(2.5))
+    (3.0, 2.5)
+    """
     if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf":
         value = value.item()
     if type(value) in (int, float):
@@ -374,7 +466,33 @@ def as_float(value: Any, what: str = "the result") -> float:
 
 
 def as_array(value: Any, shape: tuple[int, ...] | None = None, what: str = "the result") -> np.ndarray:
-    """``value`` as a float array (optionally of a given shape)."""
+    """``value`` as a float array (optionally of a given shape).
+
+    Parameters
+    ----------
+    value : object
+        A decoded result: a numeric (bool/int/float) numpy array, or a flat list of ints and floats.
+    shape : tuple of int, optional
+        The shape the array must have; ``None`` accepts any shape.
+    what : str, optional
+        How the message names the value (``"the gradient"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 copy of ``value``.
+
+    Raises
+    ------
+    BadResult
+        If ``value`` is neither a numeric array nor a list of numbers, or its shape differs
+        from ``shape``.
+
+    Examples
+    --------
+    >>> as_array([1, 2.5], shape=(2,))
+    array([1. , 2.5])
+    """
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
         arr = value.astype(float)
     elif isinstance(value, list) and all(type(v) in (int, float) for v in value):
@@ -437,7 +555,34 @@ def run_property(prop: Property, remote: Remote, name: str) -> tuple[bool, str, 
     """Run one property: ``(passed, message, reason the check's other properties cannot run)``.
 
     Every failure mode becomes a message: the student's exception, a result of the wrong kind,
-    a hung or dead worker, even a bug in the property (reported as an internal error).
+    a hung or dead worker, even a bug in the property (reported as an internal error). Nothing
+    is raised.
+
+    Parameters
+    ----------
+    prop : Property
+        The property to run.
+    remote : Remote
+        How ``prop.func`` reaches the student's code.
+    name : str
+        The name the student's cell defines (used in the "not implemented yet" message).
+
+    Returns
+    -------
+    passed : bool
+        Whether the property holds.
+    message : str
+        The property's message, or what went wrong.
+    stop : str or None
+        When the student's code raises ``NotImplementedError`` or the worker fails, the reason
+        the check's remaining properties need not run (the harness marks them failed with it);
+        otherwise ``None``.
+
+    Examples
+    --------
+    >>> prop = Property("positive", 1.0, lambda r: (r.call("f") > 0, "f() > 0"))
+    >>> run_property(prop, LocalRemote({"f": lambda: 2}), "f")
+    (True, 'f() > 0', None)
     """
     try:
         passed, message = prop.func(remote)
@@ -647,6 +792,28 @@ def load_checks(unit: str, extra_dirs: Iterable[str | Path] = ()) -> tuple[Check
 
     An extra check whose grade_id matches a built-in one adds its properties to it (or replaces it
     when ``replace=True``); a new grade_id adds a check. Checks for other units are ignored.
+    Instructor files are executed as Python: they are trusted code, like the package.
+
+    Parameters
+    ----------
+    unit : str
+        The unit's file stem (``"07_differential_privacy"``).
+    extra_dirs : iterable of path, optional
+        Instructor folders (``--checks PATH``) whose ``*.py`` files define ``CHECKS``.
+
+    Returns
+    -------
+    tuple of Check
+        Built-in checks first (in their order), then new instructor checks.
+
+    Raises
+    ------
+    ValueError
+        If a folder in ``extra_dirs`` is not an existing directory.
+    TypeError
+        If an instructor file's ``CHECKS`` holds something other than :class:`Check` objects.
+    ChecksUnavailable
+        If the unit's built-in check module cannot be imported.
     """
     merged: dict[str, Check] = {c.grade_id: c for c in builtin_checks(unit)}
     for folder in extra_dirs:

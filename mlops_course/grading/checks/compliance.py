@@ -72,7 +72,42 @@ def _tag(grade_id: str, prop: str) -> str:
 # --------------------------------------------------------------------------- gdpr-purpose
 def reference_purpose_view(rows: list[dict], purpose: str, purposes: dict[str, list[str]],
                            consents: dict[str, list[str]]) -> list[dict]:
-    """The package's register on the exercise's plain inputs (every purpose based on consent)."""
+    """The package's register on the exercise's plain inputs (every purpose based on consent).
+
+    Builds a :class:`~mlops_course.compliance.register.ConsentRegister` in which every purpose
+    has the legal basis "consent", records each subject's consents (purposes not declared are
+    ignored) and returns :meth:`~mlops_course.compliance.register.ConsentRegister.purpose_view`.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The full table; each row has a ``"subject_id"`` key.
+    purpose : str
+        The purpose asking for data.
+    purposes : dict of str to list of str
+        ``purpose -> columns it declared`` (in order).
+    consents : dict of str to list of str
+        ``subject_id -> purposes the subject consented to``; a subject missing here consented
+        to nothing.
+
+    Returns
+    -------
+    list of dict
+        Rows of the subjects who consented to ``purpose``, in their original order, holding only
+        the purpose's declared columns in declared order (purpose limitation and data
+        minimisation, GDPR Art. 5(1)(b)-(c)).
+
+    Raises
+    ------
+    PurposeError
+        (a ``PermissionError``) if ``purpose`` is not a key of ``purposes``.
+
+    Examples
+    --------
+    >>> rows = [{"subject_id": "A", "email": "a@x", "age": 30}, {"subject_id": "B", "email": "b@x", "age": 40}]
+    >>> reference_purpose_view(rows, "news", {"news": ["email"]}, {"B": ["news"]})
+    [{'email': 'b@x'}]
+    """
     from mlops_course.compliance.register import ConsentRegister, Purpose
 
     register = ConsentRegister([Purpose(name, tuple(cols), "consent") for name, cols in purposes.items()])
@@ -165,7 +200,40 @@ def _labels(age: int, zipcode: str, level: int) -> tuple[str, str]:
 
 
 def reference_k_anonymise(ages: list[int], zips: list[str], k: int) -> dict[str, Any]:
-    """Smallest level of the joint ladder whose generalised (age, zip) table is k-anonymous."""
+    """Smallest level of the joint ladder whose generalised (age, zip) table is k-anonymous.
+
+    Level ``L`` of the joint ladder generalises ages with
+    :func:`~mlops_course.compliance.kanonymity.generalise_age` at ``AGE_LEVELS[L]`` (band widths
+    1, 5, 10, 20, then ``"*"``) and ZIP codes with
+    :func:`~mlops_course.compliance.kanonymity.generalise_zip` starring ``ZIP_STARS[L]`` trailing
+    digits (0, 1, 2, 3, 5). The top level suppresses both, so some level always works.
+
+    Parameters
+    ----------
+    ages : list of int
+        Ages (>= 0), one per row.
+    zips : list of str
+        ZIP codes (strings of digits), one per row; same length as ``ages``.
+    k : int
+        Required k: every (age, ZIP) equivalence class must have >= k rows; ``1 <= k <= len(ages)``.
+
+    Returns
+    -------
+    dict
+        ``{"level": L, "k": achieved k (size of the smallest class), "rows": [[age label, zip
+        label], ...]}`` for the smallest sufficient ``L``.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not in ``[1, len(ages)]``, ``zips`` and ``ages`` differ in length, or an age
+        or ZIP code is invalid.
+
+    Examples
+    --------
+    >>> reference_k_anonymise([23, 27, 41], ["02139", "02138", "02141"], 2)["level"]
+    4
+    """
     from mlops_course.compliance.kanonymity import k_anonymity
 
     if not 1 <= k <= len(ages):
@@ -236,7 +304,29 @@ AGE_HEIGHT, ZIP_HEIGHT = 4, 5  # top levels of the two hierarchies (fully suppre
 
 
 def precision_loss(age_level: int, zip_level: int) -> float:
-    """Sweeney's precision loss of a full-domain generalisation: mean over attributes of level / height."""
+    """Sweeney's precision loss of a full-domain generalisation: mean over attributes of level / height.
+
+    Formula (Sweeney 2002, "Prec" with loss = 1 − Prec): ``loss = (a / 4 + z / 5) / 2`` for age
+    level ``a`` of a 4-level hierarchy and ZIP level ``z`` (digits starred) of a 5-level one;
+    0 keeps everything, 1 suppresses everything.
+
+    Parameters
+    ----------
+    age_level : int
+        Age generalisation level, ``0..4`` (see ``generalise_age``).
+    zip_level : int
+        Number of trailing ZIP digits starred, ``0..5``.
+
+    Returns
+    -------
+    float
+        The loss in [0, 1] (not validated: levels outside the ranges give values outside it).
+
+    Examples
+    --------
+    >>> precision_loss(2, 1)
+    0.35
+    """
     return (age_level / AGE_HEIGHT + zip_level / ZIP_HEIGHT) / 2.0
 
 
@@ -258,7 +348,42 @@ def _achieved_k(ages: list[int], zips: list[str], a: int, z: int) -> int:
 
 
 def reference_release(ages: list[int], zips: list[str], max_risk: float, max_loss: float) -> dict[str, Any] | None:
-    """The least-loss (age level, ZIP level) whose classes all have >= k rows, or None if its loss > max_loss."""
+    """The least-loss (age level, ZIP level) whose classes all have >= k rows, or None if its loss > max_loss.
+
+    ``k`` is the smallest integer with prosecutor risk ``1/k <= max_risk``. All 5 × 6 pairs of
+    levels are tried; among those whose generalised table is k-anonymous the one with the least
+    :func:`precision_loss` wins (ties: the lower age level, then the lower ZIP level). Full
+    suppression is always k-anonymous when ``k <= len(ages)``.
+
+    Parameters
+    ----------
+    ages : list of int
+        Ages, one per row.
+    zips : list of str
+        ZIP codes (5 digits), one per row.
+    max_risk : float
+        Largest acceptable re-identification risk, in (0, 1].
+    max_loss : float
+        Largest acceptable precision loss, in [0, 1]; above it the table must not be released.
+
+    Returns
+    -------
+    dict or None
+        ``{"k", "age_level", "zip_level", "loss"}`` of the plan, or ``None`` (refuse to release)
+        when even the best plan loses more than ``max_loss`` (up to 1e-12).
+
+    Raises
+    ------
+    ValueError
+        If no pair of levels reaches the required k (``k > len(ages)``, so ``min`` gets an
+        empty sequence). ``max_risk <= 0`` raises ``ZeroDivisionError`` (the harness never
+        passes it).
+
+    Examples
+    --------
+    >>> reference_release([30, 31, 32, 33], ["02139", "02138", "02139", "02138"], 0.5, 0.5)
+    {'k': 2, 'age_level': 1, 'zip_level': 0, 'loss': 0.125}
+    """
     k = _required_k(max_risk)
     feasible = [(precision_loss(a, z), a, z) for a in range(AGE_HEIGHT + 1) for z in range(ZIP_HEIGHT + 1)
                 if _achieved_k(ages, zips, a, z) >= k]
@@ -497,7 +622,27 @@ def erasure_validates(remote: Remote) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- gdpr-audit
 def chain_hash(index: int, data: str, prev: str) -> str:
-    """The exercise's entry hash: ``sha256(f"{index}|{data}|{prev}")`` as hex."""
+    """The exercise's entry hash: ``sha256(f"{index}|{data}|{prev}")`` as hex.
+
+    Parameters
+    ----------
+    index : int
+        Position of the entry in the chain (0 for the first).
+    data : str
+        The logged event.
+    prev : str
+        Hash of the previous entry (64 hex digits; ``"0" * 64`` for the first entry).
+
+    Returns
+    -------
+    str
+        The 64-character lowercase hex SHA-256 digest of the UTF-8 text.
+
+    Examples
+    --------
+    >>> chain_hash(0, "erasure S3", "0" * 64)[:16]
+    '6a9d7e71ea8f1204'
+    """
     return hashlib.sha256(f"{index}|{data}|{prev}".encode()).hexdigest()
 
 
@@ -512,7 +657,36 @@ def reference_chain(data: list[str]) -> list[dict[str, Any]]:
 
 
 def reference_verify(entries: list[dict[str, Any]], head: str) -> int | None:
-    """First broken entry; ``len(entries)`` if the links hold but the head differs; else None."""
+    """First broken entry; ``len(entries)`` if the links hold but the head differs; else None.
+
+    Entry ``i`` is broken if its ``index`` is not ``i``, its ``prev`` is not the previous
+    entry's ``hash`` (``"0" * 64`` for entry 0) or its ``hash`` is not :func:`chain_hash` of its
+    own fields. A chain whose links all hold can still have been truncated or recomputed: only
+    the separately kept ``head`` reveals that.
+
+    Parameters
+    ----------
+    entries : list of dict
+        Chain entries with keys ``"index"``, ``"data"``, ``"prev"`` and ``"hash"``.
+    head : str
+        The hash of the last entry, as kept apart from the log.
+
+    Returns
+    -------
+    int or None
+        Index of the first broken entry; ``len(entries)`` if every link holds but the last hash
+        is not ``head``; ``None`` if the chain is intact.
+
+    Examples
+    --------
+    >>> chain = reference_chain(["a", "b", "c"])
+    >>> reference_verify(chain, chain[-1]["hash"]) is None
+    True
+    >>> reference_verify(chain[:1] + chain[2:], chain[-1]["hash"])
+    1
+    >>> reference_verify(chain[:-1], chain[-1]["hash"])
+    2
+    """
     prev = GENESIS
     for i, e in enumerate(entries):
         if e.get("index") != i or e.get("prev") != prev or e.get("hash") != chain_hash(e["index"], e["data"], e["prev"]):

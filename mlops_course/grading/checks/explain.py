@@ -326,17 +326,79 @@ def cf_impossible(remote: Remote) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- xai-audit (judgment)
 def model_output(W1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: float, X: np.ndarray) -> np.ndarray:
-    """σ(relu(X W1ᵀ + b1) · w2 + b2): the audited model's approval probability per row."""
+    """σ(relu(X W1ᵀ + b1) · w2 + b2): the audited model's approval probability per row.
+
+    Parameters
+    ----------
+    W1 : numpy.ndarray
+        Input weights, shape (h, m).
+    b1 : numpy.ndarray
+        Hidden biases, shape (h,).
+    w2 : numpy.ndarray
+        Output weights, shape (h,).
+    b2 : float
+        Output bias.
+    X : numpy.ndarray
+        Rows to score, shape (n, m).
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities in (0, 1), shape (n,), with σ(z) = 1 / (1 + e^{−z}).
+
+    Examples
+    --------
+    >>> model_output(np.eye(2), np.zeros(2), np.ones(2), 0.0, np.array([[0.0, 0.0], [1.0, -1.0]]))
+    array([0.5       , 0.73105858])
+    """
     hidden = np.maximum(X @ W1.T + b1, 0.0)
     return 1.0 / (1.0 + np.exp(-(hidden @ w2 + b2)))
 
 
-def planted_model(rng: np.random.Generator, m: int, used: list[int], decoys: list[int], n: int = 300):
+def planted_model(rng: np.random.Generator, m: int, used: list[int], decoys: list[int],
+                  n: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
     """A one-hidden-layer network that uses exactly the features ``used``.
 
     Units of the form ``c·relu(a·x) − c·relu(a·x)`` (identical input rows, opposite output weights) cancel
     exactly: they give the ``decoys`` the *largest* input weights while the output never depends on them.
-    Returns ``(W1, b1, w2, b2, X)`` with ``n`` background rows ``X``.
+    Three further units carry the ``used`` features (input weights of magnitude >= 0.5), so the
+    model's output (see :func:`model_output`) depends on them and on nothing else.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every weight and of the background rows.
+    m : int
+        Number of input features.
+    used : list of int
+        Indices (in ``0..m-1``) of the features the model really uses.
+    decoys : list of int
+        Indices of features given the largest input weights in cancelling pairs of units: a
+        weight-based explanation ranks them first although the output ignores them.
+    n : int, optional
+        Number of background rows.
+
+    Returns
+    -------
+    W1 : numpy.ndarray
+        Input weights, shape (7, m): 3 carrying units and 2 cancelling pairs, in random order.
+    b1 : numpy.ndarray
+        Hidden biases, shape (7,).
+    w2 : numpy.ndarray
+        Output weights, shape (7,).
+    b2 : float
+        Output bias.
+    X : numpy.ndarray
+        Background data, shape (n, m), standard normal rounded to 3 decimals.
+
+    Examples
+    --------
+    >>> W1, b1, w2, b2, X = planted_model(np.random.default_rng(0), 6, [0, 2], [4])
+    >>> W1.shape, X.shape
+    ((7, 6), (300, 6))
+    >>> x = X[:5].copy(); x[:, 4] += 10.0          # moving a decoy changes nothing
+    >>> bool(np.allclose(model_output(W1, b1, w2, b2, x), model_output(W1, b1, w2, b2, X[:5])))
+    True
     """
     rows, outs, biases = [], [], []
     for _ in range(3):  # units that carry the used features

@@ -204,7 +204,30 @@ def median_validates(remote: Remote) -> tuple[bool, str]:
 
 # --------------------------------------------------------------------------- fl-masks
 def reference_masks(seeds: np.ndarray, dim: int) -> np.ndarray:
-    """m_u = Σ_{v>u} PRG(s_uv) − Σ_{v<u} PRG(s_uv) mod 2^32 (same definition as secagg.pairwise_masks)."""
+    """m_u = Σ_{v>u} PRG(s_uv) − Σ_{v<u} PRG(s_uv) mod 2^32 (same definition as secagg.pairwise_masks).
+
+    ``PRG(s)`` is ``numpy.random.default_rng(s).integers(0, 2**32, size=dim)``. Each pair's
+    stream is added by one client and subtracted by the other, so the masks of all clients sum
+    to 0 mod 2^32 and cancel in the server's sum.
+
+    Parameters
+    ----------
+    seeds : numpy.ndarray
+        Pairwise seeds, shape (n, n); only the upper triangle ``seeds[u, v]`` (u < v) is read.
+    dim : int
+        Length of each mask (the model's number of parameters).
+
+    Returns
+    -------
+    numpy.ndarray
+        Masks, shape (n, dim), dtype uint64, entries in ``[0, 2^32)``.
+
+    Examples
+    --------
+    >>> masks = reference_masks(np.array([[0, 11, 12], [0, 0, 13], [0, 0, 0]]), 4)
+    >>> masks.shape, (masks.sum(axis=0) % MODULUS).tolist()
+    ((3, 4), [0, 0, 0, 0])
+    """
     n = seeds.shape[0]
     masks = np.zeros((n, dim), dtype=np.uint64)
     for u in range(n):
@@ -350,7 +373,41 @@ def _tolerates(name: str, options: dict, n: int, f: int) -> tuple[bool, str]:
 
 def simulate_defence(name: str, options: dict, n_attackers: int, alpha: float, seed: int,
                      boost: float) -> tuple[float, float]:
-    """``(accuracy with the chosen rule under attack, clean FedAvg accuracy)`` in the harness's own simulation."""
+    """``(accuracy with the chosen rule under attack, clean FedAvg accuracy)`` in the harness's own simulation.
+
+    Both runs use the package's numpy engine on the digits task: ``DEFENCE_CLIENTS`` clients with
+    a Dirichlet(α) label split, ``DEFENCE_ROUNDS`` rounds of one local epoch (batch 16, lr 0.1).
+    The attacked run aggregates with the student's rule while ``n_attackers`` clients (chosen
+    from ``seed``) send sign-flipped updates scaled by ``boost``. Takes seconds, not milliseconds.
+
+    Parameters
+    ----------
+    name : str
+        Aggregator name for :func:`~mlops_course.privacy.fl.aggregators.get_aggregator`
+        (``"median"``, ``"trimmed_mean"``, ...).
+    options : dict
+        Keyword arguments of that aggregator (``{"trim": 0.2}``).
+    n_attackers : int
+        Number of malicious clients, ``0..DEFENCE_CLIENTS`` (0: no attack).
+    alpha : float
+        Dirichlet concentration of the label split (> 0; small = very non-IID).
+    seed : int
+        Seed of the partition, the training and the choice of attackers.
+    boost : float
+        Scale of the sign-flip attack (:class:`~mlops_course.privacy.fl.attacks.SignFlip`).
+
+    Returns
+    -------
+    attacked : float
+        Final test accuracy with the chosen rule under attack, in [0, 1].
+    clean : float
+        Final test accuracy of plain FedAvg without attackers, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        From the package when ``name`` or ``options`` do not describe a known aggregator.
+    """
     from mlops_course.privacy.fl.aggregators import get_aggregator
     from mlops_course.privacy.fl.attacks import SignFlip
     from mlops_course.privacy.fl.engine import run_federated
@@ -438,7 +495,30 @@ FLAG_FALSE_POSITIVES = 1
 
 
 def flag_scenario(gen: np.random.Generator, n_attackers: int, attack: str) -> tuple[np.ndarray, list[int]]:
-    """``(updates (n, d), attacker ids)`` of one round built from the package's numpy FL task."""
+    """``(updates (n, d), attacker ids)`` of one round built from the package's numpy FL task.
+
+    ``FLAG_CLIENTS`` clients (Dirichlet split with α ~ U(0.5, 2)) train one local epoch from the
+    model after 3 FedAvg rounds; their honest updates are real. Each attacker's update is then
+    replaced: ``"sign_flip"`` sends ``−c ·`` (mean honest update) with c ~ U(1.5, 5), any other
+    value sends a random direction with norm U(3.5, 6) × the median honest norm. Finally all
+    updates are multiplied by one factor 10^U(−2, 2), so a fixed norm threshold cannot work.
+
+    Parameters
+    ----------
+    gen : numpy.random.Generator
+        Source of the seed, the split, the attackers and the attacks.
+    n_attackers : int
+        Number of attackers, ``0..FLAG_CLIENTS``.
+    attack : {"sign_flip", "noise"}
+        Kind of malicious update (anything but ``"sign_flip"`` means ``"noise"``).
+
+    Returns
+    -------
+    updates : numpy.ndarray
+        Updates of the round, shape (FLAG_CLIENTS, number of model parameters).
+    attackers : list of int
+        The attackers' client indices, sorted.
+    """
     from mlops_course.privacy.fl.engine import run_federated
     from mlops_course.privacy.fl.task import (
         TrainConfig,

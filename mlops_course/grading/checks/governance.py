@@ -396,7 +396,28 @@ N_REFERENCE, N_BATCH = 2_000, 400
 
 def quality_sample(rng: np.random.Generator, n: int, spec: dict[str, tuple[float, float, float]]) -> list[dict]:
     """Rows of columns ``spec[col] = (lo, hi, missing_rate)``: values lo + (hi − lo)·Beta(2, 2), rounded to 3
-    decimals, missing (None) with the column's rate. The support [lo, hi] is what a good rule must cover."""
+    decimals, missing (None) with the column's rate. The support [lo, hi] is what a good rule must cover.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the values and of the missing cells.
+    n : int
+        Number of rows.
+    spec : dict of str to (float, float, float)
+        ``column -> (lo, hi, missing_rate)`` with ``lo < hi`` and ``missing_rate`` in [0, 1].
+
+    Returns
+    -------
+    list of dict
+        ``n`` rows, each ``{column: float or None}`` with the columns in ``spec`` order.
+
+    Examples
+    --------
+    >>> rows = quality_sample(np.random.default_rng(0), 3, {"age": (18.0, 90.0, 0.0)})
+    >>> len(rows), all(18.0 <= r["age"] <= 90.0 for r in rows)
+    (3, True)
+    """
     cols = {c: (lo + (hi - lo) * rng.beta(2.0, 2.0, size=n)).round(3) for c, (lo, hi, _) in spec.items()}
     miss = {c: rng.random(n) < rate for c, (_, _, rate) in spec.items()}
     return [{c: (None if miss[c][i] else float(cols[c][i])) for c in spec} for i in range(n)]
@@ -405,7 +426,29 @@ def quality_sample(rng: np.random.Generator, n: int, spec: dict[str, tuple[float
 def corrupt(rng: np.random.Generator, rows: list[dict], kind: str, column: str) -> list[dict]:
     """A broken batch: ``"unit"`` (column × 100: a percentage stored as a fraction, or cents as euros),
     ``"sentinel"`` (5 % of the column set to −999 or 99 999, a legacy "unknown" code), ``"missing"``
-    (35 % of the column lost by a failed join)."""
+    (35 % of the column lost by a failed join).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Decides which cells are hit.
+    rows : list of dict
+        A clean batch (not modified: the rows are copied).
+    kind : {"unit", "sentinel", "missing"}
+        The fault to inject. A sentinel batch always gets at least one sentinel (row 0).
+    column : str
+        The column to corrupt; every row must have it.
+
+    Returns
+    -------
+    list of dict
+        The corrupted copy of ``rows``. An unknown ``kind`` returns an unchanged copy.
+
+    Examples
+    --------
+    >>> corrupt(np.random.default_rng(0), [{"p": 0.5}, {"p": None}], "unit", "p")
+    [{'p': 50.0}, {'p': None}]
+    """
     out = [dict(r) for r in rows]
     for r in out:
         u = rng.random()
@@ -435,7 +478,29 @@ def _rules(remote: Remote, reference: list[dict]) -> dict[str, dict[str, float]]
 
 def batch_passes(rules: dict[str, dict[str, float]], rows: list[dict]) -> tuple[bool, str]:
     """The harness's gate: a batch passes iff in every column the share of missing values is ≤ max_missing and
-    every present value lies in [lo, hi]. Returns (passed, the first reason it failed)."""
+    every present value lies in [lo, hi]. Returns (passed, the first reason it failed).
+
+    Parameters
+    ----------
+    rules : dict of str to dict
+        ``column -> {"lo": float, "hi": float, "max_missing": float}`` (the student's rules, as
+        plain data); columns are checked in this order.
+    rows : list of dict
+        The batch (non-empty); a row without a column counts as missing there.
+
+    Returns
+    -------
+    passed : bool
+        Whether every column meets its rule.
+    reason : str
+        ``"passed"``, or the first violation (column, missing share or an out-of-range value).
+
+    Examples
+    --------
+    >>> rules = {"age": {"lo": 0.0, "hi": 120.0, "max_missing": 0.1}}
+    >>> batch_passes(rules, [{"age": 30.0}, {"age": -999.0}])
+    (False, "'age': 1 value(s) outside [0, 120], e.g. -999.0")
+    """
     for col, rule in rules.items():
         values = [r.get(col) for r in rows]
         missing = sum(v is None for v in values) / len(rows)

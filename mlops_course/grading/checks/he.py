@@ -291,7 +291,33 @@ PLAN_SCALE_MARGIN = 3
 
 
 def ckks_power_error(poly_degree: int, bits: list[int], scale_bits: int, squarings: int, x: np.ndarray) -> float:
-    """Max |decrypt(enc(x)^(2^d)) − x^(2^d)| of the harness's own TenSEAL run (raises if SEAL refuses)."""
+    """Max |decrypt(enc(x)^(2^d)) − x^(2^d)| of the harness's own TenSEAL run (raises if SEAL refuses).
+
+    Parameters
+    ----------
+    poly_degree : int
+        Ring size N (``poly_modulus_degree``), a power of two.
+    bits : list of int
+        ``coeff_mod_bit_sizes``: bit sizes of the modulus primes (each <= 60).
+    scale_bits : int
+        log2 of the CKKS scale (``global_scale = 2**scale_bits``).
+    squarings : int
+        Number d of ciphertext squarings (multiplicative depth); computes x^(2^d).
+    x : numpy.ndarray
+        Plain inputs, 1-d, at most N/2 values.
+
+    Returns
+    -------
+    float
+        The largest absolute error over the slots.
+
+    Raises
+    ------
+    ValueError
+        If SEAL refuses the parameters (insecure, or a prime too large), raised by TenSEAL.
+    RuntimeError
+        If the modulus chain runs out before ``squarings`` multiplications (raised by TenSEAL).
+    """
     import tenseal as ts
 
     ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=int(poly_degree), coeff_mod_bit_sizes=[int(b) for b in bits])
@@ -311,7 +337,36 @@ def _layout(scale_bits: int, squarings: int, integer_bits: int) -> tuple[int, li
 
 
 def cheapest_power_degree(squarings: int, input_bound: float, precision_bits: int, x: np.ndarray) -> int:
-    """Smallest N of the layout [s+i, s·d, s+i] whose measured error meets the target, at s_min + margin."""
+    """Smallest N of the layout [s+i, s·d, s+i] whose measured error meets the target, at s_min + margin.
+
+    With ``i = ⌈log2 B^(2^d)⌉ + 1`` integer bits (at least 2), the target is
+    ``max error <= 2^−p · B^(2^d)``. Scales s = max(20, p + 8), ..., 60 are tried in order; the
+    first whose layout ``[s + i, s × d, s + i]`` (fitting the 128-bit HE-standard table and the
+    60-bit prime limit) meets the target on ``x`` in a TenSEAL run is s_min, and the ring size of
+    the layout at ``s_min + PLAN_SCALE_MARGIN`` (capped at 60 − i) is returned.
+
+    Parameters
+    ----------
+    squarings : int
+        Multiplicative depth d (the circuit is x -> x^(2^d)).
+    input_bound : float
+        B: the inputs satisfy |x| <= B.
+    precision_bits : int
+        p: required relative precision in bits.
+    x : numpy.ndarray
+        The harness's inputs the error is measured on.
+
+    Returns
+    -------
+    int
+        The ring size N (a key of ``HE_STANDARD_128``).
+
+    Raises
+    ------
+    ValueError
+        If no scale up to 60 bits meets the target (the scenarios are chosen so this never
+        happens).
+    """
     integer_bits = max(1, math.ceil(math.log2(input_bound ** (2**squarings)))) + 1
     tolerance = 2.0 ** -precision_bits * input_bound ** (2**squarings)
     for scale in range(max(20, precision_bits + 8), 61):  # CKKS loses > 14 bits of the scale (calibration)
@@ -400,7 +455,28 @@ PLAIN_THRIFT = 4
 
 
 def smallest_batching_prime(bound: int, poly_degree: int) -> int:
-    """The smallest prime t ≡ 1 (mod 2N) with t > 2·bound (gmpy2's primality test)."""
+    """The smallest prime t ≡ 1 (mod 2N) with t > 2·bound (gmpy2's primality test).
+
+    t ≡ 1 (mod 2N) makes BFV plaintext batching possible (N slots); t > 2·bound lets signed
+    results with |value| <= bound be decoded without wrap-around.
+
+    Parameters
+    ----------
+    bound : int
+        Largest absolute value a slot must hold (>= 0).
+    poly_degree : int
+        Ring size N.
+
+    Returns
+    -------
+    int
+        The prime plaintext modulus t.
+
+    Examples
+    --------
+    >>> smallest_batching_prime(1000, 4096)
+    40961
+    """
     step = 2 * poly_degree
     t = (2 * bound // step + 1) * step + 1
     while not gmpy2.is_prime(t):

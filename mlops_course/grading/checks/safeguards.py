@@ -299,6 +299,39 @@ def smallest_plan(n_classes: int, alpha: float, retention: float, power: float,
 
     For each K = 1, 2, … the threshold is the smallest k with ``P(Bin(K, 1/C) >= k) <= alpha``
     (a larger k only loses power); K is sufficient when ``P(Bin(K, retention) >= k) >= power``.
+
+    The null model is an innocent model that agrees with each trigger label by chance (1/C);
+    a stolen watermarked model keeps each trigger label with probability ``retention``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes C (>= 2).
+    alpha : float
+        Largest false-accusation rate, in (0, 1).
+    retention : float
+        Probability that a stolen model still answers a trigger with its watermark label, > 1/C.
+    power : float
+        Smallest detection rate for a stolen model, in (0, 1).
+    k_max : int, optional
+        Largest number of triggers tried.
+
+    Returns
+    -------
+    K : int
+        The smallest number of trigger inputs.
+    k : int
+        The threshold: claim ownership when >= k triggers get their watermark label.
+
+    Raises
+    ------
+    ValueError
+        If no K <= ``k_max`` meets both rates.
+
+    Examples
+    --------
+    >>> smallest_plan(10, 0.01, 0.9, 0.95)
+    (5, 3)
     """
     from scipy import stats
 
