@@ -18,7 +18,9 @@ _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;padding:0 1em;
 color:#1d1d1f;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
-pre{background:#f6f8fa;border:1px solid #e1e4e8;border-radius:6px;padding:.8em;overflow-x:auto;font-size:.9em}
+pre{background:#f6f8fa;border:1px solid #e1e4e8;border-radius:6px;padding:.8em;overflow-x:auto;font-size:.9em;
+font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace}
+td{overflow-wrap:anywhere}td pre{white-space:pre-wrap}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;
 vertical-align:top}th{background:#f0f0f0}.pass{color:#176f2c}.fail{color:#b00020}.muted{color:#666}
 .score{font-size:1.3em;font-weight:600}.grid{display:grid;grid-template-columns:1fr 1fr;gap:1em}
