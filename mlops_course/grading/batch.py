@@ -18,7 +18,33 @@ __all__ = ["Graded", "batch_name", "submission_paths", "load_batch", "answer_cel
 
 
 def batch_name(path: Path, root: Path) -> str:
-    """The results-file stem of ``path`` graded as part of folder ``root`` (``a/b.ipynb`` -> ``a__b``)."""
+    """The results-file stem of ``path`` graded as part of folder ``root`` (``a/b.ipynb`` -> ``a__b``).
+
+    Sub-folder names are kept (joined with ``__``) so two students' ``hw.ipynb`` in different
+    folders get different results files.
+
+    Parameters
+    ----------
+    path : path
+        The submission notebook, inside ``root``.
+    root : path
+        The folder being graded.
+
+    Returns
+    -------
+    str
+        The relative path without its suffix, parts joined by ``"__"``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not inside ``root`` (from :meth:`pathlib.Path.relative_to`).
+
+    Examples
+    --------
+    >>> batch_name(Path("sub/alice/hw.ipynb"), Path("sub"))
+    'alice__hw'
+    """
     return "__".join(Path(path).relative_to(root).with_suffix("").parts)
 
 
@@ -44,7 +70,7 @@ def answer_cells(nb: dict) -> dict[str, dict]:
 class Graded:
     """One submission of a graded batch.
 
-    Attributes
+    Parameters
     ----------
     name : str
         The batch name (results-file stem), unique within the batch.

@@ -59,7 +59,27 @@ def _normalise(message: str) -> str:
 
 @dataclass
 class ClassSummary:
-    """Numbers of the class report (also what the tests check)."""
+    """Numbers of the class report (also what the tests check).
+
+    Parameters
+    ----------
+    names : list of str
+        Submission names, in the order of the results given to :func:`summarise`.
+    score_share : numpy.ndarray
+        ``score / max_score`` per submission, in [0, 1] (0 where the maximum is 0).
+    status : collections.Counter
+        Count of each ``extra_data.status`` (``"graded"``, ``"error"``, ...).
+    task_mean_share : dict of str to float
+        ``grade_id ->`` mean over submissions of the task's score / its maximum.
+    task_full_share : dict of str to float
+        ``grade_id ->`` share of submissions with full marks on the task.
+    property_failure : dict of str to float
+        ``"grade_id: property" ->`` failure rate, most failed first.
+    messages : list of (str, int)
+        The most common failure messages (first line, numbers replaced by ``#``) and their counts.
+    seconds : numpy.ndarray
+        ``execution_time`` per submission, in seconds.
+    """
 
     names: list[str]
     score_share: np.ndarray          # score / max_score per submission (0 where max is 0)
@@ -75,6 +95,27 @@ def summarise(results: dict[str, dict], top: int = 10) -> ClassSummary:
     """Compute the class report's numbers from ``name -> results.json`` content.
 
     Manually graded entries (:func:`~mlops_course.grading.feedback.is_manual`) are not counted as failures.
+    A test's task is the part of its name before ``": "``; a task's maximum is the largest sum of
+    its tests' ``max_score`` over the submissions. Missing or ``None`` numbers count as 0.
+
+    Parameters
+    ----------
+    results : dict of str to dict
+        ``submission name -> results.json`` content (Gradescope schema plus ``extra_data``).
+    top : int, optional
+        How many of the most common failure messages to keep.
+
+    Returns
+    -------
+    ClassSummary
+        The report's numbers.
+
+    Examples
+    --------
+    >>> tests = [{"name": "t1: works", "score": 1, "max_score": 2, "output": "✘ got 3"}]
+    >>> s = summarise({"ann": {"score": 1, "max_score": 2, "tests": tests}})
+    >>> s.score_share.tolist(), s.task_mean_share, s.messages
+    ([0.5], {'t1': 0.5}, [('✘ got #', 1)])
     """
     names = list(results)
     shares, seconds, status = [], [], Counter()

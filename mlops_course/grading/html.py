@@ -34,13 +34,46 @@ def esc(value: Any) -> str:
 
 
 def page(title: str, body: str) -> str:
-    """A complete HTML document with the course's inline style."""
+    """A complete HTML document with the course's inline style.
+
+    Parameters
+    ----------
+    title : str
+        The page title (escaped).
+    body : str
+        The page's body, trusted HTML inserted as it is (escape untrusted text with :func:`esc`).
+
+    Returns
+    -------
+    str
+        A self-contained HTML5 document (no external resources).
+    """
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
             f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
 def table(header: list[str], rows: list[list[Any]], raw_columns: tuple[int, ...] = ()) -> str:
-    """An HTML table; cells are escaped except the columns listed in ``raw_columns`` (trusted HTML)."""
+    """An HTML table; cells are escaped except the columns listed in ``raw_columns`` (trusted HTML).
+
+    Parameters
+    ----------
+    header : list of str
+        Column titles (escaped).
+    rows : list of list
+        Cells, one list per row; any value (shown with ``str``).
+    raw_columns : tuple of int, optional
+        Indices of columns whose cells are trusted HTML (links, images) and are not escaped.
+
+    Returns
+    -------
+    str
+        A ``<table>`` element with ``<thead>`` and ``<tbody>``.
+
+    Examples
+    --------
+    >>> table(["a", "b"], [["<x>", "<i>y</i>"]], raw_columns=(1,))
+    '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td>&lt;x&gt;</td><td><i>y</i></td></tr></tbody></table>'
+    """
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f"<td>{cell if i in raw_columns else esc(cell)}</td>" for i, cell in enumerate(row)) + "</tr>"
@@ -49,7 +82,20 @@ def table(header: list[str], rows: list[list[Any]], raw_columns: tuple[int, ...]
 
 
 def figure_img(fig: Any, alt: str) -> str:
-    """A matplotlib figure as an inline ``<img>`` (PNG data URI); the figure is closed."""
+    """A matplotlib figure as an inline ``<img>`` (PNG data URI); the figure is closed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, saved at 110 dpi with a tight bounding box.
+    alt : str
+        Alternative text (escaped).
+
+    Returns
+    -------
+    str
+        An ``<img>`` element whose ``src`` embeds the PNG in base64.
+    """
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -60,7 +106,22 @@ def figure_img(fig: Any, alt: str) -> str:
 
 
 def write_page(path: str | Path, title: str, body: str) -> Path:
-    """Write a page (parent folders created) and return its path."""
+    """Write a page (parent folders created) and return its path.
+
+    Parameters
+    ----------
+    path : path
+        The file to write (overwritten), UTF-8.
+    title : str
+        The page title (escaped).
+    body : str
+        Trusted HTML of the body (see :func:`page`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(title, body), encoding="utf-8")

@@ -52,6 +52,32 @@ def read_notebook_json(data: bytes | str, name: str = "the submission") -> dict:
     over its digit limit); an object with ``cells`` (a list of objects) and ``nbformat``;
     nbformat 4 (3 and older are not supported, and there is no 5 yet); a Python kernel when the
     notebook names its language. Cell ``source`` may be a string or a list of strings.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The file's content; bytes must be UTF-8 and at most ``MAX_BYTES`` (50 MiB).
+    name : str, optional
+        How messages name the notebook (its file name).
+
+    Returns
+    -------
+    dict
+        The parsed notebook (not copied or normalised).
+
+    Raises
+    ------
+    SubmissionError
+        With a message for the student saying what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> len(read_notebook_json('{"cells": [], "nbformat": 4, "metadata": {}}')["cells"])
+    0
+    >>> read_notebook_json('{"cells": []}', "hw.ipynb")
+    Traceback (most recent call last):
+    ...
+    mlops_course.grading.notebook.SubmissionError: hw.ipynb is JSON but not a Jupyter notebook (no 'cells'/'nbformat')
     """
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
@@ -108,7 +134,28 @@ def load_notebook(path: str | Path) -> dict:
 
 
 def unit_of(nb: dict, filename: str | None = None) -> str | None:
-    """The unit stem a notebook claims: ``metadata.mlops_course.stem`` or a ``NN_name`` file name."""
+    """The unit stem a notebook claims: ``metadata.mlops_course.stem`` or a ``NN_name`` file name.
+
+    Parameters
+    ----------
+    nb : dict
+        The notebook (its ``metadata`` is read, if it is a dict).
+    filename : str, optional
+        The notebook's file name; used when the metadata names no unit, and only if its stem
+        looks like a unit (two digits, ``_``, lowercase letters and ``_``).
+
+    Returns
+    -------
+    str or None
+        The unit stem, or ``None`` if neither source names one.
+
+    Examples
+    --------
+    >>> unit_of({"metadata": {"mlops_course": {"stem": "07_differential_privacy"}}})
+    '07_differential_privacy'
+    >>> unit_of({}, "uploads/03_gdpr_ccpa.ipynb"), unit_of({}, "homework.ipynb")
+    ('03_gdpr_ccpa', None)
+    """
     meta = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
     course = meta.get("mlops_course")
     if isinstance(course, dict) and isinstance(course.get("stem"), str):
@@ -122,7 +169,7 @@ def unit_of(nb: dict, filename: str | None = None) -> str | None:
 class Exercise:
     """What the grader needs from a released exercise.
 
-    Attributes
+    Parameters
     ----------
     stem : str
         Unit file stem (``07_differential_privacy``).
@@ -142,7 +189,29 @@ class Exercise:
 
 
 def exercise_from_notebook(nb: Any, stem: str | None = None) -> Exercise:
-    """Build an :class:`Exercise` from a released (or solution) notebook."""
+    """Build an :class:`Exercise` from a released (or solution) notebook.
+
+    Answer cells are the code cells with nbgrader ``solution`` metadata and a ``grade_id``; setup
+    cells are the ungraded code cells before the first answer cell; points come from graded
+    cells (a ``<grade_id>-check`` cell's points go to ``<grade_id>``).
+
+    Parameters
+    ----------
+    nb : mapping
+        The trusted released (or solution) notebook, never a submission.
+    stem : str, optional
+        The unit stem; default :func:`unit_of` the notebook, else ``"unknown"``.
+
+    Returns
+    -------
+    Exercise
+        The exercise's answer ids, setup sources and points.
+
+    Raises
+    ------
+    ValueError
+        If two answer cells share a ``grade_id``.
+    """
     nb = dict(nb)
     stem = stem or unit_of(nb) or "unknown"
     answers: list[str] = []
@@ -167,7 +236,7 @@ def exercise_from_notebook(nb: Any, stem: str | None = None) -> Exercise:
 class Answers:
     """Answer-cell sources taken from a submission, and per-cell problems.
 
-    Attributes
+    Parameters
     ----------
     sources : dict
         ``grade_id -> source`` for every answer cell found exactly once.
@@ -181,6 +250,24 @@ class Answers:
 
 def extract_answers(nb: dict, exercise: Exercise, name: str = "the submission") -> Answers:
     """Take the answer cells of ``exercise`` from a submission notebook.
+
+    Cells are matched by their nbgrader ``grade_id`` (a markdown cell with an answer's id is
+    ignored); an answer cell that is missing or appears twice becomes a per-cell problem, so
+    the other tasks are still graded.
+
+    Parameters
+    ----------
+    nb : dict
+        The submission, as returned by :func:`read_notebook_json`.
+    exercise : Exercise
+        The released exercise the submission answers.
+    name : str, optional
+        How messages name the submission.
+
+    Returns
+    -------
+    Answers
+        The sources found and the problems of the other answer cells.
 
     Raises
     ------

@@ -81,6 +81,13 @@ def release_source(source: str, cell_type: str = "code", solution: bool = True) 
         Whether the cell is an answer cell (``nbgrader.solution``); such a cell without markers is
         replaced by the stub entirely.
 
+    Returns
+    -------
+    str
+        The released source: hidden-test blocks removed, each solution block replaced by the
+        stub (``# YOUR CODE HERE`` + ``raise NotImplementedError()`` in code, ``YOUR ANSWER
+        HERE`` in markdown) at the block's indentation.
+
     Examples
     --------
     >>> print(release_source("def f():\\n    ### BEGIN SOLUTION\\n    return 1\\n    ### END SOLUTION"))
@@ -169,7 +176,23 @@ def render_notebook(nb: nbformat.NotebookNode) -> str:
 
 
 def release_file(solution: str | Path, exercise: str | Path) -> bool:
-    """Release ``solution`` into ``exercise``; return whether the file changed."""
+    """Release ``solution`` into ``exercise``; return whether the file changed.
+
+    The file is written only when its text differs, so an unchanged release leaves the
+    modification time (and git) alone.
+
+    Parameters
+    ----------
+    solution : path
+        The solution notebook (nbformat 4).
+    exercise : path
+        The exercise notebook to write (parent folders created).
+
+    Returns
+    -------
+    bool
+        True if ``exercise`` was created or rewritten.
+    """
     nb = nbformat.read(str(solution), as_version=4)
     text = render_notebook(release_notebook(nb))
     target = Path(exercise)
@@ -181,7 +204,20 @@ def release_file(solution: str | Path, exercise: str | Path) -> bool:
 
 
 def release_all(solutions: str | Path, exercises: str | Path) -> list[Path]:
-    """Release every ``solutions/*.ipynb`` into ``exercises/``; return the files that changed."""
+    """Release every ``solutions/*.ipynb`` into ``exercises/``; return the files that changed.
+
+    Parameters
+    ----------
+    solutions : path
+        Folder of solution notebooks (not searched recursively).
+    exercises : path
+        Folder the exercise notebooks are written to (same file names).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The exercise files created or rewritten, in file-name order.
+    """
     changed = []
     for solution in sorted(Path(solutions).glob("*.ipynb")):
         target = Path(exercises) / solution.name
@@ -191,7 +227,23 @@ def release_all(solutions: str | Path, exercises: str | Path) -> list[Path]:
 
 
 def stale_exercises(solutions: str | Path, exercises: str | Path) -> list[str]:
-    """Names of exercises that differ from a fresh release (missing ones included), and extras."""
+    """Names of exercises that differ from a fresh release (missing ones included), and extras.
+
+    Nothing is written: this is what the test that keeps ``exercises/`` in sync runs.
+
+    Parameters
+    ----------
+    solutions : path
+        Folder of solution notebooks.
+    exercises : path
+        Folder of released exercise notebooks.
+
+    Returns
+    -------
+    list of str
+        One line per problem, ``"<file>: missing"``, ``"<file>: differs from a fresh release"``
+        or ``"<file>: has no solution notebook"``; empty when the folders agree.
+    """
     problems = []
     wanted = {p.name for p in Path(solutions).glob("*.ipynb")}
     for solution in sorted(Path(solutions).glob("*.ipynb")):

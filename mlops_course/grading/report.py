@@ -40,7 +40,25 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class TestResult:
-    """One graded property (a Gradescope test)."""
+    """One graded property (a Gradescope test).
+
+    Parameters
+    ----------
+    name : str
+        ``"<grade_id>: <property name>"``.
+    grade_id : str
+        The answer cell the property belongs to.
+    score : float
+        Points earned (0 or ``max_score`` for an autograded property).
+    max_score : float
+        Points available.
+    output : str
+        Message shown to the student (``✔``/``✘``, then the property's message and hint).
+    visibility : {"visible", "hidden", "after_due_date", "after_published"}
+        Gradescope visibility of the test.
+    status : str
+        ``"graded"``, or ``MANUAL_STATUS`` for a question awaiting a human grader.
+    """
 
     name: str
     grade_id: str
@@ -70,7 +88,7 @@ def clean_text(text: object) -> str:
 class GradeReport:
     """The outcome of grading one submission.
 
-    Attributes
+    Parameters
     ----------
     submission : str
         File name of the submission.
@@ -155,11 +173,25 @@ def write_file(path: str | Path, text: str) -> Path:
     renamed over the target, so a symlink planted at the target or at the temporary name is
     never followed.
 
+    Parameters
+    ----------
+    path : path
+        The file to write (replaced atomically if it exists).
+    text : str
+        The content; characters UTF-8 cannot encode (lone surrogates) become U+FFFD.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` as a :class:`~pathlib.Path`.
+
     Raises
     ------
     ValueError
         If ``path`` itself is a symlink (refused: a planted link would redirect a root grader's
-        write), or its folder cannot be created.
+        write).
+    OSError
+        If the folder cannot be created or written to.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,12 +215,45 @@ def write_file(path: str | Path, text: str) -> Path:
 
 
 def write_results(report: GradeReport, path: str | Path) -> Path:
-    """Write ``results.json`` for a report (parent folders are created; symlinks are refused)."""
+    """Write ``results.json`` for a report (parent folders are created; symlinks are refused).
+
+    Parameters
+    ----------
+    report : GradeReport
+        The graded submission.
+    path : path
+        Where to write (Gradescope expects ``/autograder/results/results.json``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a symlink (see :func:`write_file`).
+    """
     return write_file(path, json.dumps(results_json(report), indent=1, ensure_ascii=False) + "\n")
 
 
 def format_text(report: GradeReport, hidden: bool = True) -> str:
-    """A readable summary: total, then per answer cell its score and one line per property."""
+    """A readable summary: total, then per answer cell its score and one line per property.
+
+    Parameters
+    ----------
+    report : GradeReport
+        The graded submission.
+    hidden : bool, optional
+        Include hidden properties (tagged ``[hidden]``); ``False`` gives the student's view
+        before grades are published.
+
+    Returns
+    -------
+    str
+        Multi-line text, no trailing newline; manually graded questions are listed as
+        needing manual grading and are not in the score.
+    """
     lines = [f"{report.submission}: {report.score:g} / {report.max_score:g}"
              + ("" if report.status == "graded" else f" ({report.status})")]
     if report.output:
@@ -216,7 +281,26 @@ def format_text(report: GradeReport, hidden: bool = True) -> str:
 
 def write_csv(reports: Sequence[GradeReport], path: str | Path) -> Path:
     """One row per submission: unit, score, max score, status, per-answer-cell scores, manual
-    questions awaiting a grader, time, message (written like :func:`write_file`)."""
+    questions awaiting a grader, time, message (written like :func:`write_file`).
+
+    Parameters
+    ----------
+    reports : sequence of GradeReport
+        The graded submissions; the answer-cell columns are the union of their grade_ids in
+        order of first appearance (empty cell where a report lacks one).
+    path : path
+        The CSV file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is a symlink.
+    """
     ids: list[str] = []
     for report in reports:
         for gid in report.by_grade_id():

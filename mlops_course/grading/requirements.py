@@ -24,7 +24,7 @@ _MODULES = {"scikit-learn": "sklearn", "python-dateutil": "dateutil", "pyyaml": 
 class Requirement:
     """One entry of the ``grading`` extra.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The requirement as written (``"numpy>=1.26"``).

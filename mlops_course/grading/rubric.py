@@ -34,7 +34,24 @@ SCORE_COLUMNS = ("submission", "unit", "grade_id", "points", "score", "comment")
 
 @dataclass(frozen=True)
 class Question:
-    """One manually graded question with its rubric and model answer."""
+    """One manually graded question with its rubric and model answer.
+
+    Parameters
+    ----------
+    grade_id : str
+        The answer cell's ``grade_id``.
+    unit : str
+        The unit's file stem.
+    points : float
+        Points a grader can award.
+    title : str
+        The question in a few words.
+    rubric : str
+        Markdown of the solution's rubric cells for this question (``metadata.mlops_course.rubric``
+        naming the grade_id), joined by blank lines; ``""`` without a solution notebook.
+    model_answer : str
+        Source of the solution's answer cell; ``""`` without a solution notebook.
+    """
 
     grade_id: str
     unit: str
@@ -66,6 +83,19 @@ def questions_for(unit: str, solutions: str | Path | None = None) -> list[Questi
     solutions : path, optional
         Folder of solution notebooks (default: the course's ``solutions/``). Without a solution
         notebook the rubric and model answer are empty.
+
+    Returns
+    -------
+    list of Question
+        One per entry of the unit's ``MANUAL`` list, in its order; empty if the unit has no
+        manually graded question.
+
+    Raises
+    ------
+    ChecksUnavailable
+        If the unit's check module cannot be imported.
+    SubmissionError
+        If the solution notebook exists but cannot be read.
     """
     from mlops_course.grading.checks import builtin_manual
 
@@ -214,10 +244,29 @@ def write_final_grades(submissions: str | Path, results: str | Path, scores: str
 
     Columns: ``submission, unit, auto_score, auto_max, manual_score, manual_max, total, max``.
 
+    Parameters
+    ----------
+    submissions : path
+        Folder of the graded submission notebooks.
+    results : path
+        Folder holding their ``results.json`` files (as written by ``grade DIR``).
+    scores : path
+        The filled-in manual score sheet (CSV, see :func:`read_scores`).
+    output : path
+        The CSV file to write (parent folders created).
+    unit : str, optional
+        Unit stem for submissions whose results do not name one (default: read from the notebook).
+
+    Returns
+    -------
+    pathlib.Path
+        ``output``.
+
     Raises
     ------
     ValueError
-        See :func:`read_scores`.
+        If a folder does not exist or holds no submission (:func:`~mlops_course.grading.batch.load_batch`),
+        or the score sheet is wrong (see :func:`read_scores`).
     """
     batch = load_batch(submissions, results)
     expected: dict[tuple[str, str], float] = {}

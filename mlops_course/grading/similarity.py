@@ -114,14 +114,42 @@ def fingerprints(source: str, k: int = K, w: int = W) -> set[int]:
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
-    """``|A ∩ B| / |A ∪ B|`` (0 for two empty sets)."""
+    """``|A ∩ B| / |A ∪ B|`` (0 for two empty sets).
+
+    Parameters
+    ----------
+    a, b : set of int
+        Fingerprint sets of two answers.
+
+    Returns
+    -------
+    float
+        The Jaccard index in [0, 1].
+
+    Examples
+    --------
+    >>> jaccard({1, 2, 3}, {2, 3, 4}), jaccard(set(), set())
+    (0.5, 0.0)
+    """
     union = a | b
     return len(a & b) / len(union) if union else 0.0
 
 
 @dataclass(frozen=True)
 class Match:
-    """Two pieces of code that look alike."""
+    """Two pieces of code that look alike.
+
+    Parameters
+    ----------
+    grade_id : str
+        The task both answers belong to.
+    first, second : str
+        The two students (``first < second``).
+    similarity : float
+        Jaccard index of their fingerprints (template fingerprints removed), in [0, 1].
+    shared : int
+        Number of fingerprints the two answers share.
+    """
 
     grade_id: str
     first: str

@@ -87,7 +87,7 @@ class NotPlainData(TypeError):
 
 
 # --------------------------------------------------------------------------- codec
-def encode_value(value, depth: int = 0):
+def encode_value(value: object, depth: int = 0) -> object:
     """Encode a result as JSON-able plain data (the only thing that crosses the channel).
 
     ``float``/``int``/``bool``/``str``/``None`` pass through; numpy scalars become Python values
@@ -95,7 +95,30 @@ def encode_value(value, depth: int = 0):
     values of ``np.unique``); numpy arrays become ``{"__ndarray__": flat list, "shape": [...],
     "dtype": kind}``, tuples ``{"__tuple__": [...]}``, dicts whose keys are strings (``str`` or
     ``np.str_``) ``{"__dict__": {...}}``; anything else raises :class:`NotPlainData` (e.g. an object
-    with an always-true ``__eq__``).
+    with an always-true ``__eq__``). Non-finite floats become ``{"__float__": "nan"|"inf"|"-inf"}``.
+
+    Parameters
+    ----------
+    value : object
+        What the student's code returned.
+    depth : int, optional
+        Current nesting depth (used by the recursion; callers leave it at 0).
+
+    Returns
+    -------
+    object
+        JSON-able data that :func:`mlops_course.grading.checks.decode_value` rebuilds.
+
+    Raises
+    ------
+    NotPlainData
+        For any other type (subclasses of ``int``/``str``/``list``/... included), dict keys that
+        are not strings, non-numeric arrays, arrays over 5 000 000 entries, or nesting deeper than 20.
+
+    Examples
+    --------
+    >>> encode_value((1, float("inf")))
+    {'__tuple__': [1, {'__float__': 'inf'}]}
     """
     import numpy as np
 
