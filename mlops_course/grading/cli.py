@@ -184,9 +184,14 @@ def _grade_checked(args: argparse.Namespace) -> int:
             print(f"grades: {csv_path}")
         if report_path is not None:
             print(f"class report: {report_path}")
+    errors = [r for r in reports if r.status == "error"]
+    if errors and args.quiet:  # --quiet hides the report, never the reason for exit status 3
+        for report in errors:
+            reason = " ".join(str(report.output).split())[:300]
+            print(f"grade: {report.submission} [{report.unit}]: grader error: {reason}", file=sys.stderr)
     if failed:
         return _error(f"could not write {len(failed)} file(s): " + "; ".join(failed), EXIT_GRADER_ERROR)
-    return EXIT_GRADER_ERROR if any(r.status == "error" for r in reports) else EXIT_GRADED
+    return EXIT_GRADER_ERROR if errors else EXIT_GRADED
 
 
 def _bundle(args: argparse.Namespace) -> int:

@@ -57,3 +57,27 @@ def test_the_real_worker_starts_through_start_worker():
     finally:
         worker.close()
     assert issubclass(WorkerStartError, GraderError)  # callers that catch GraderError still see it
+
+
+def test_quiet_batch_still_names_the_submission_that_errored(tmp_path, monkeypatch, capsys):
+    """``grade DIR --quiet`` exits 3 when the grader failed on a submission, and says which and why."""
+    import shutil
+
+    from mlops_course.grading.cli import main
+    from mlops_course.grading.report import GradeReport
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    exercise = harness.exercise_paths("07_differential_privacy")[0]
+    for name in ("ok.ipynb", "bad.ipynb"):
+        shutil.copy(exercise, subs / name)
+
+    def fake_grade_many(self, paths, jobs=1, on_done=None):
+        return [GradeReport(p.name, "07_differential_privacy", status="error" if p.name == "bad.ipynb" else "graded",
+                       output="the grading worker could not start: simulated") for p in paths]
+
+    monkeypatch.setattr(harness.Grader, "grade_many", fake_grade_many)
+    code = main(["grade", str(subs), "--unit", "07", "-o", str(tmp_path / "grades"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "bad.ipynb" in err and "simulated" in err and "ok.ipynb" not in err
