@@ -20,7 +20,8 @@ UNIT = "05_bias"
 SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
 POINTS = {"fair-selection-rates": 2.0, "fair-dp": 2.0, "fair-eod": 3.0, "fair-reweighing": 3.0,
-          "fair-thresholds": 3.0, "fair-chouldechova": 2.0, "fair-equal-opportunity": 3.0, "fair-gap-interval": 3.0}
+          "fair-thresholds": 3.0, "fair-chouldechova": 2.0, "fair-equal-opportunity": 3.0, "fair-gap-interval": 3.0,
+          "fair-adult-audit": 3.0}
 MANUAL_POINTS = {"fair-q-criterion": 3.0}
 TOTAL = sum(POINTS.values())
 LIMITS = Limits(cell_seconds=60.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=3 * 2**30, processes=64)
@@ -84,6 +85,17 @@ MUTANTS = {
         "z = NormalDist().inv_cdf(0.5 + confidence / 2.0)", "z = 1.96"), 1.5),
     "sd of one group only": ("fair-gap-interval", answer_source(SOLUTION_NB, "fair-gap-interval").replace(
         "variance += p * (1.0 - p) / n", "variance = p * (1.0 - p) / n"), 0.5),
+    # real data (UCI Adult): a ratio the wrong way round, a difference instead of a ratio, a fixed z, one group's SE
+    "reference / protected": ("fair-adult-audit", answer_source(SOLUTION_NB, "fair-adult-audit").replace(
+        "ratio = rates[0] / rates[1]", "ratio = rates[1] / rates[0]"), 1.5),
+    "difference instead of ratio": ("fair-adult-audit", answer_source(SOLUTION_NB, "fair-adult-audit").replace(
+        "ratio = rates[0] / rates[1]", "ratio = rates[1] - rates[0]"), 1.5),
+    "Adult: z = 1.96 at every level": ("fair-adult-audit", answer_source(SOLUTION_NB, "fair-adult-audit").replace(
+        "NormalDist().inv_cdf(0.5 + confidence / 2.0)", "1.96"), 2.5),
+    "Adult: SE of the reference group only": ("fair-adult-audit", answer_source(
+        SOLUTION_NB, "fair-adult-audit").replace("variance += p * (1.0 - p) / n", "variance = p * (1.0 - p) / n"), 2.0),
+    "Adult: no confidence check": ("fair-adult-audit", answer_source(SOLUTION_NB, "fair-adult-audit").replace(
+        "if not 0.0 < confidence < 1.0:", "if False:"), 2.5),
 }
 
 OTHERS = {"counts instead of rates": {"fair-dp": 0.5}}

@@ -21,6 +21,18 @@ Judgment tasks (7–8) are graded on what the student's decision *does*, not on 
   [0.8, 1.25] × the normal-theory width 2·z·SE (an interval [−1, 1] always covers but says nothing; a
   point estimate never covers; z = 1.96 at 99 % is too narrow).
 
+Real data (task 9):
+
+* ``fair-adult-audit`` — ``four_fifths_audit(y_pred, groups, protected, reference, confidence)`` is called on
+  samples of :data:`ADULT_SAMPLE` rows of :func:`adult_decisions` (the exercise's logistic model on the UCI
+  Adult test file; a fixed public sample, others drawn with ``secret_rng``), by sex and by race in both
+  directions. The impact ratio ``SR_p / SR_r`` is compared with counts taken in this module (not with the
+  package's ``four_fifths_rule``) to :data:`TOL`, the verdict must be ``IR ≥ 0.8`` (either is accepted within
+  :data:`TOL` of 0.8); the gap interval must contain the sample gap and be 0.8–1.25 × as wide as the
+  normal-theory interval ``2·z·SE`` of that sample, at 95 % (visible), 80 % and 99 % (hidden). These properties
+  are deterministic given the sample: the solution (normal theory) passes with ratio 1.00 and false-fail
+  rate 0; ``tests/fairness/test_adult_audit.py`` shows Newcombe's interval passes too.
+
 False-fail rate of an honest solution (the notebook's), for any grading key
 -------------------------------------------------------------------------
 *Equal opportunity, TPR gap.* A sample has 100 000 rows, the smaller group ≥ 30 % of them with a base
@@ -53,6 +65,7 @@ arrays); answers that return dicts must use the group labels (strings) as keys.
 """
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -74,7 +87,8 @@ from mlops_course.grading.checks import (
 
 __all__ = ["CHECKS", "MANUAL", "UNIT", "TOL", "TPR_GAP_MAX", "ACC_SLACK", "coverage_floor",
            "tpr_false_fail_bound", "eo_sample", "eo_population",
-           "eo_best_accuracy", "eo_secret_params"]
+           "eo_best_accuracy", "eo_secret_params", "adult_decisions", "adult_sample", "ADULT_SAMPLE",
+           "ADULT_CASES"]
 
 UNIT = "05_bias"
 TOL = 1e-9
@@ -483,6 +497,142 @@ def gap_validates(remote: Remote) -> tuple[bool, str]:
         return False, "group_b='c', which is not among the groups ['a', 'b'], was accepted: it should raise ValueError"
     return True, "ValueError for a confidence outside (0, 1) or an absent group"
 
+# --------------------------------------------------------------------------- fair-adult-audit
+ADULT_SAMPLE = 4_000
+ADULT_CASES = (("sex", "Female", "Male"), ("sex", "Male", "Female"), ("race", "Black", "White"),
+               ("race", "Asian-Pac-Islander", "White"))
+
+
+@functools.lru_cache(maxsize=1)
+def adult_decisions() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Decisions of the exercise's model on the UCI Adult test file, and the protected attributes.
+
+    The model is the course's deterministic logistic regression (:func:`mlops_course.logistic.train_logreg`,
+    200 epochs) on the standardised default features of the training file (sex and race are not inputs),
+    ``ŷ = 1[σ(x·w + b) ≥ 0.5]`` ("income > $50K"), exactly as the exercise's data cell trains it.
+
+    Returns
+    -------
+    tuple
+        ``(y_pred, {"sex": ..., "race": ...})``: 0/1 decisions (int array, 15,315 rows) and str arrays.
+    """
+    from mlops_course.datasets import load_adult
+    from mlops_course.logistic import predict_proba, train_logreg
+
+    train, test = load_adult("train"), load_adult("test")
+    X = train.X.to_numpy()
+    mu, sd = X.mean(axis=0), X.std(axis=0)
+    sd[sd == 0] = 1.0
+    w = train_logreg((X - mu) / sd, train.y)
+    pred = (predict_proba(w, (test.X.to_numpy() - mu) / sd) >= 0.5).astype(np.int64)
+    return pred, {col: test.sensitive[col].to_numpy(dtype=str) for col in ("sex", "race")}
+
+
+def adult_sample(rng: np.random.Generator, n: int = ADULT_SAMPLE) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``n`` rows of :func:`adult_decisions` drawn without replacement by ``rng``."""
+    pred, attrs = adult_decisions()
+    rows = np.sort(rng.choice(pred.size, size=n, replace=False))
+    return pred[rows], {col: values[rows] for col, values in attrs.items()}
+
+
+def _counts(pred: np.ndarray, groups: np.ndarray, group: str) -> tuple[int, int]:
+    member = groups == group
+    return int(pred[member].sum()), int(member.sum())
+
+
+def _audit_result(value: object) -> tuple[float, bool, tuple[float, float]]:
+    if not isinstance(value, dict):
+        raise BadResult(f"four_fifths_audit(...) should return a dict, got a {type(value).__name__}")
+    missing = {"impact_ratio", "four_fifths_met", "gap_interval"} - set(value)
+    if missing:
+        raise BadResult(f"four_fifths_audit(...) returned a dict without the key(s) {sorted(missing)}")
+    met, interval = value["four_fifths_met"], value["gap_interval"]
+    if not isinstance(met, bool):
+        raise BadResult(f"'four_fifths_met' should be True or False, got a {type(met).__name__}")
+    if not isinstance(interval, (tuple, list)) or len(interval) != 2:
+        raise BadResult("'gap_interval' should be a pair (lower, upper)")
+    return (as_float(value["impact_ratio"], "'impact_ratio'"), met,
+            (as_float(interval[0], "the lower end"), as_float(interval[1], "the upper end")))
+
+
+def _ratio_case(remote: Remote, pred: np.ndarray, attrs: dict[str, np.ndarray], case: tuple[str, str, str],
+                where: str) -> tuple[bool, str]:
+    col, protected, reference = case
+    groups = attrs[col]
+    ratio, met, _ = _audit_result(remote.call("four_fifths_audit", pred, groups.tolist(), protected, reference))
+    (k_p, n_p), (k_r, n_r) = _counts(pred, groups, protected), _counts(pred, groups, reference)
+    want = (k_p / n_p) / (k_r / n_r)  # impact ratio SR_p / SR_r
+    facts = (f"{where}, {col}: {k_p} of {n_p} {protected!r} and {k_r} of {n_r} {reference!r} rows are selected, "
+             f"so the impact ratio is {want:.6g}")
+    if not abs(ratio - want) <= TOL:
+        return False, f"{facts}; got {ratio:.6g}"
+    if met != (want >= 0.8) and abs(want - 0.8) > TOL:
+        return False, f"{facts}, and the four-fifths rule is {'met' if want >= 0.8 else 'not met'}; got {met}"
+    return True, f"{facts}: {'met' if met else 'not met'}"
+
+
+def adult_ratio_visible(remote: Remote) -> tuple[bool, str]:
+    pred, attrs = adult_sample(np.random.default_rng(50_901))
+    for case in ADULT_CASES[:2]:
+        ok, msg = _ratio_case(remote, pred, attrs, case, f"a public sample of {ADULT_SAMPLE} Adult decisions")
+        if not ok:
+            return ok, msg
+    return True, "impact ratio and verdict, women vs men and men vs women"
+
+
+def adult_ratio_hidden(remote: Remote) -> tuple[bool, str]:
+    pred, attrs = adult_sample(secret_rng("05/fair-adult-audit/hidden"))
+    for case in ADULT_CASES:
+        ok, msg = _ratio_case(remote, pred, attrs, case, "another sample")
+        if not ok:
+            return ok, msg
+    return True, "impact ratio and verdict by sex and by race on another sample"
+
+
+def _interval_case(remote: Remote, pred: np.ndarray, attrs: dict[str, np.ndarray], case: tuple[str, str, str],
+                   confidence: float, where: str) -> tuple[bool, str]:
+    col, protected, reference = case
+    groups = attrs[col]
+    _, _, (lo, hi) = _audit_result(remote.call("four_fifths_audit", pred, groups.tolist(), protected, reference,
+                                               confidence))
+    (k_p, n_p), (k_r, n_r) = _counts(pred, groups, protected), _counts(pred, groups, reference)
+    p, r = k_p / n_p, k_r / n_r
+    # normal theory: gap ± z·SE, SE² = p(1−p)/n_p + r(1−r)/n_r
+    width = 2 * NormalDist().inv_cdf(0.5 + confidence / 2) * math.sqrt(p * (1 - p) / n_p + r * (1 - r) / n_r)
+    facts = (f"{where}, {col}, confidence {confidence:g}: SR({protected!r}) − SR({reference!r}) = {p - r:+.4f}; "
+             f"your interval [{lo:.4f}, {hi:.4f}]")
+    if not lo <= p - r <= hi:
+        return False, f"{facts} does not contain the estimated gap"
+    if not 0.8 <= (hi - lo) / width <= 1.25:
+        return False, (f"{facts} is {(hi - lo) / width:.2f} × as wide as the normal-theory interval (width "
+                       f"{width:.4f}); it should be between 0.8 and 1.25 times that")
+    return True, f"{facts}, width {(hi - lo) / width:.2f} × normal theory"
+
+
+def adult_interval_visible(remote: Remote) -> tuple[bool, str]:
+    pred, attrs = adult_sample(np.random.default_rng(50_901))
+    return _interval_case(remote, pred, attrs, ADULT_CASES[0], 0.95, f"a public sample of {ADULT_SAMPLE} decisions")
+
+
+def adult_interval_hidden(remote: Remote) -> tuple[bool, str]:
+    rng = secret_rng("05/fair-adult-audit/interval")
+    for confidence, case in ((0.8, ADULT_CASES[2]), (0.99, ADULT_CASES[0])):
+        pred, attrs = adult_sample(rng)
+        ok, msg = _interval_case(remote, pred, attrs, case, confidence, "another sample")
+        if not ok:
+            return ok, msg
+    return True, "80 % (race) and 99 % (sex) intervals on other samples"
+
+
+def adult_validates(remote: Remote) -> tuple[bool, str]:
+    pred, groups = np.array([1, 0, 1, 1]), ["a", "a", "b", "b"]
+    if not raises(lambda: remote.call("four_fifths_audit", pred, groups, "c", "a")):
+        return False, "protected='c', which is not among the groups ['a', 'b'], was accepted: it should raise ValueError"
+    for bad in (0.0, 95.0):
+        if not raises(lambda c=bad: remote.call("four_fifths_audit", pred, groups, "a", "b", c)):
+            return False, f"confidence={bad} was accepted: it should raise ValueError (allowed: 0 < confidence < 1)"
+    return True, "ValueError for an absent group or a confidence outside (0, 1)"
+
 
 CHECKS: tuple[Check, ...] = (
     Check("fair-selection-rates", "selection_rates", (
@@ -552,6 +702,20 @@ CHECKS: tuple[Check, ...] = (
                  "the width must follow the requested confidence level", visible=False),
         Property("ValueError for a bad confidence or an absent group", 0.5, gap_validates,
                  "a confidence level is strictly between 0 and 1; both compared groups must be present"),
+    ), UNIT),
+    Check("fair-adult-audit", "four_fifths_audit", (
+        Property("impact ratio and four-fifths verdict on a public Adult sample (sex, both directions)", 1.0,
+                 adult_ratio_visible,
+                 "the impact ratio divides the protected group's selection rate by the reference group's; the rule "
+                 "is met when it is at least 0.8"),
+        Property("the same by sex and race on another sample", 0.5, adult_ratio_hidden,
+                 "the verdict must follow from the data: a ratio above 1 meets the rule too", visible=False),
+        Property("95 %: the gap interval contains the estimate, width ≈ normal theory", 0.5, adult_interval_visible,
+                 "an interval for SR(protected) − SR(reference) needs the standard error of both groups' rates"),
+        Property("80 % and 99 % intervals on other samples", 0.5, adult_interval_hidden,
+                 "the width must follow the requested confidence level", visible=False),
+        Property("ValueError for an absent group or a bad confidence", 0.5, adult_validates,
+                 "both compared groups must be present; a confidence level is strictly between 0 and 1"),
     ), UNIT),
 )
 
