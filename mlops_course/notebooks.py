@@ -30,7 +30,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 class NotebookExecutionError(RuntimeError):
     """A cell of a notebook raised while ``execute_notebook`` ran it (a one-line message).
 
-    Attributes
+    Parameters
     ----------
     path : pathlib.Path
         The notebook.
@@ -91,6 +91,18 @@ def execute_notebook(path: str | os.PathLike, *, timeout: int = 300, kernel_name
         Per-cell time limit in seconds.
     kernel_name : str
         Jupyter kernel to use.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``, now holding the executed and normalised notebook.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not an existing ``.ipynb`` file.
+    NotebookExecutionError
+        If a cell raises or exceeds ``timeout`` (the file is then left unchanged).
     """
     from nbclient import NotebookClient
 

@@ -273,9 +273,35 @@ def render(draw: Callable[..., Any], values: Mapping[str, Any], *, ncols: int = 
     a PNG) and immediately closed, so pyplot never shows it a second time at the end of the cell
     and redraws from a slider never leak open figures; display it or save it.
 
+    Parameters
+    ----------
+    draw : callable
+        ``draw(axes, **values)``; what it returns is ignored.
+    values : mapping of str to object
+        Keyword arguments of ``draw`` (the slider values).
+    ncols : int, optional
+        Number of side-by-side panels (>= 1).
+    figsize : (float, float), optional
+        Figure size in inches, both > 0 (default: matplotlib's default, widened to
+        ``min(5 · ncols, 14)`` inches for several panels).
+
     Returns
     -------
     matplotlib.figure.Figure
+        The drawn figure (constrained layout), already closed in pyplot.
+
+    Raises
+    ------
+    TypeError
+        If ``draw`` is not callable.
+    ValueError
+        If ``ncols`` is not an integer >= 1 or ``figsize`` is not two sizes > 0.
+
+    Examples
+    --------
+    >>> fig = render(lambda ax, k: ax.plot([0, 1], [0, k]), {"k": 2.0}, ncols=1)
+    >>> len(fig.axes), fig.axes[0].lines[0].get_ydata().tolist()
+    (1, [0.0, 2.0])
     """
     import matplotlib.pyplot as plt
 
@@ -374,6 +400,21 @@ class InteractivePlot:
     ``controls`` (slider name -> slider widget), ``image`` (the ``ipywidgets.Image`` the sliders
     redraw in place) and ``box`` (sliders + image) exist only when the plot was shown in a live kernel.
     ``error`` holds the message of the last failed redraw (also shown under the figure).
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure currently shown.
+    defaults : dict of str to object
+        The sliders' default values (what the static figure was drawn with).
+    controls : dict of str to ipywidgets widget, optional
+        ``slider name -> slider`` (live kernel only).
+    image : ipywidgets.Image, optional
+        The image the sliders redraw in place (live kernel only).
+    box : ipywidgets.VBox, optional
+        Sliders and image together (live kernel only).
+    error : str
+        Message of the last failed redraw (``""`` if none).
     """
 
     figure: Any
@@ -511,6 +552,34 @@ class Table:
     """A small table: Markdown in Jupyter (``_repr_markdown_``), aligned text in ``repr``/``str``."""
 
     def __init__(self, rows: Sequence[Sequence[Any]], headers: Sequence[str], floatfmt: str = ".4g") -> None:
+        """Format every cell once (floats with ``floatfmt``, anything else with ``str``).
+
+        Parameters
+        ----------
+        rows : sequence of sequence
+            The rows (a list of lists or a 2-d array), each with one cell per header.
+        headers : sequence of str
+            Column titles (at least one).
+        floatfmt : str, optional
+            Format spec for float cells (``".4g"``, ``".2%"``, ...).
+
+        Raises
+        ------
+        TypeError
+            If ``headers``, ``rows`` or a row is not a sequence (a string is not), or a header is
+            not a string.
+        ValueError
+            If ``headers`` is empty, a row has the wrong number of cells, or ``floatfmt`` is not
+            a float format spec.
+
+        Examples
+        --------
+        >>> print(Table([["ε", 0.123456], ["δ", 1e-5]], ["parameter", "value"]))
+        parameter  value
+        ---------  ------
+        ε          0.1235
+        δ          1e-05
+        """
         if isinstance(headers, str) or not isinstance(headers, Sequence):
             raise TypeError(f"headers must be a sequence of str, got {type(headers).__name__}")
         if not headers:

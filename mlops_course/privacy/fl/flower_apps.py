@@ -45,7 +45,22 @@ class ClientFailureError(RuntimeError):
 
 @dataclass
 class FlowerHistory:
-    """What a Flower run returned: per-round server-side test loss/accuracy and global weights."""
+    """What a Flower run returned: per-round server-side test loss/accuracy and global weights.
+
+    Parameters
+    ----------
+    rounds : numpy.ndarray
+        The server rounds at which the global model was evaluated, in order.
+    loss : numpy.ndarray
+        Test cross-entropy of the global model at each of ``rounds``.
+    accuracy : numpy.ndarray
+        Test accuracy, in [0, 1], at each of ``rounds``.
+    weights : list of numpy.ndarray
+        The flattened global parameters at each of ``rounds``.
+    settings : dict
+        The run configuration (``FlowerSettings.as_run_config()``, dashed keys) with the
+        strategy this history belongs to.
+    """
 
     rounds: np.ndarray
     loss: np.ndarray
@@ -55,10 +70,12 @@ class FlowerHistory:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FlowerHistory:
+        """Rebuild a history from :meth:`to_json` output (a separate-process run's result file)."""
         return cls(np.array(data["rounds"]), np.array(data["loss"]), np.array(data["accuracy"]),
                    [np.array(w) for w in data["weights"]], dict(data.get("settings", {})))
 
     def to_json(self) -> dict[str, Any]:
+        """The history as JSON-able lists and dicts."""
         return {"rounds": self.rounds.tolist(), "loss": self.loss.tolist(), "accuracy": self.accuracy.tolist(),
                 "weights": [w.tolist() for w in self.weights], "settings": self.settings}
 

@@ -32,26 +32,47 @@ def split_names(value: Any) -> list[str]:
 class FlowerSettings:
     """Run configuration of the course's Flower App (see ``flower_sim``'s module docstring).
 
-    Attributes
+    Every field is coerced to its annotated type (``"3"`` -> 3: Flower run configs arrive as
+    text or TOML values); setting names use ``-`` instead of ``_`` in Flower's run config.
+
+    Parameters
     ----------
-    num_server_rounds, seed : int
-        Rounds per strategy; seed of data split, initial model and client rngs.
-    scheme : str
-        Partition scheme (``iid`` / ``dirichlet`` / ``shards``); ``alpha`` its Dirichlet concentration.
+    num_server_rounds : int
+        Rounds per strategy.
+    seed : int
+        Seed of the data split, the initial model and the clients' generators.
+    scheme : {"iid", "dirichlet", "shards"}
+        Partition scheme.
+    alpha : float
+        Dirichlet concentration of the ``dirichlet`` scheme (> 0; small = very non-IID).
     epochs, batch_size, lr, mu, l2, hidden
-        Local training (:class:`~mlops_course.privacy.fl.task.TrainConfig`; ``hidden`` like ``"32 16"``).
+        Local training (:class:`~mlops_course.privacy.fl.task.TrainConfig`; ``mu`` the FedProx
+        proximal weight, ``hidden`` the hidden layer sizes like ``"32 16"``).
     strategy : str
         One name of :data:`STRATEGIES` or several separated by spaces/commas, run in turn.
     trim_beta : float
-        Fraction trimmed per side by FedTrimmedAvg; ``num_malicious`` the f assumed by (Multi-)Krum.
+        Fraction trimmed per side by FedTrimmedAvg.
+    num_malicious : int
+        The number f of attackers (Multi-)Krum assumes.
     malicious : str
-        Partition ids that attack (``"0,3"``); ``attack`` / ``attack_boost`` how.
+        Partition ids that attack (``"0,3"``; ``""`` = none).
+    attack : {"sign_flip", "noise"}
+        What the attackers send (:func:`~mlops_course.privacy.fl.attacks.untargeted_attack`).
+    attack_boost : float
+        The attack's strength: boost γ of a sign flip, σ of the noise.
     result_path : str
         Where a separate-process run writes its history as JSON ("" = nowhere).
     num_partitions : int
         Nodes per round (0 = all connected).
     fail_partition : int
         A partition whose ClientApp raises (tests of failure handling; -1 = none).
+
+    Raises
+    ------
+    ValueError
+        If a value cannot be coerced to its field's type (a float with a fraction for an int
+        field included), ``strategy`` names no, an unknown or a repeated strategy, ``malicious``
+        is not a list of ids >= 0, or ``attack``/``attack_boost`` are invalid.
     """
 
     num_server_rounds: int = 3
