@@ -340,7 +340,25 @@ def eo_sample(rng: np.random.Generator, n: int, names: tuple[str, str], share_b:
     """A lending population: score ~ N(+1, 1) if y = 1, N(−1, 1) if y = 0; qualified members of the second
     group score ``shift_b`` lower (the model under-scores them: measurement bias).
 
-    Returns ``(scores, y_true, groups)`` (groups as a str array).
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of the sample.
+    n : int
+        Number of applicants.
+    names : tuple of str
+        The two group labels (the second is under-scored).
+    share_b : float
+        Probability that an applicant belongs to the second group.
+    base : tuple of float
+        Repayment rates ``P(y = 1)`` of the two groups.
+    shift_b : float
+        Score shift of the second group's qualified (y = 1) applicants.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(scores, y_true, groups)`` (scores rounded to 6 decimals, 0/1 labels, groups as a str array).
     """
     g = np.where(rng.random(n) < share_b, names[1], names[0])
     y = (rng.random(n) < np.where(g == names[0], base[0], base[1])).astype(np.int64)
@@ -354,6 +372,22 @@ def eo_population(thresholds: tuple[float, float], share_b: float, base: tuple[f
 
     TPR_g(t) = 1 − Φ(t − μ_g), μ_A = 1, μ_B = 1 + shift_b; TNR(t) = Φ(t + 1);
     accuracy = Σ_g share_g · (base_g · TPR_g + (1 − base_g) · TNR_g).
+
+    Parameters
+    ----------
+    thresholds : tuple of float
+        Thresholds of the first and the second group.
+    share_b : float
+        Share of the second group.
+    base : tuple of float
+        Repayment rates of the two groups.
+    shift_b : float
+        Score shift of the second group's qualified applicants.
+
+    Returns
+    -------
+    tuple
+        ``((TPR_A, TPR_B), accuracy)`` on the population.
     """
     from scipy.special import ndtr
 
@@ -368,6 +402,20 @@ def eo_best_accuracy(share_b: float, base: tuple[float, float], shift_b: float) 
     """Best population accuracy of a policy with exactly equal TPRs (a grid of 20 001 common TPRs r).
 
     Equal TPR r means t_g = μ_g + Φ⁻¹(1 − r) in both groups; the accuracy is that of :func:`eo_population`.
+
+    Parameters
+    ----------
+    share_b : float
+        Share of the second group.
+    base : tuple of float
+        Repayment rates of the two groups.
+    shift_b : float
+        Score shift of the second group's qualified applicants.
+
+    Returns
+    -------
+    float
+        The largest population accuracy on the grid.
     """
     from scipy.special import ndtr, ndtri
 
@@ -426,6 +474,20 @@ def tpr_false_fail_bound(n_pos: int = 6_000, eps: float = 0.04, samples: int = 3
 
     Per group and sample, ``P(sup_t |F̂_n(t) − F(t)| > ε) ≤ 2·exp(−2nε²)`` (Massart 1990), with ``n`` the
     group's training positives; two groups, ``samples`` graded samples.
+
+    Parameters
+    ----------
+    n_pos : int
+        Training positives per group (a lower bound).
+    eps : float
+        Allowed distance between the true and the training TPR.
+    samples : int
+        Number of graded samples.
+
+    Returns
+    -------
+    float
+        ``samples · 2 · 2·exp(−2·n_pos·eps²)``.
     """
     return samples * 2 * 2 * math.exp(-2 * n_pos * eps**2)
 
@@ -433,7 +495,24 @@ def tpr_false_fail_bound(n_pos: int = 6_000, eps: float = 0.04, samples: int = 3
 # --------------------------------------------------------------------------- fair-gap-interval
 def coverage_floor(reps: int, confidence: float, slack: float = 0.012, alpha: float = 1e-8) -> int:
     """Smallest number of covering replications the check accepts: the ``alpha``-quantile of
-    Binomial(reps, confidence − slack)."""
+    Binomial(reps, confidence − slack).
+
+    Parameters
+    ----------
+    reps : int
+        Number of replications.
+    confidence : float
+        Nominal confidence level of the intervals.
+    slack : float
+        Largest coverage deficit of the honest interval (computed exactly in the tests).
+    alpha : float
+        Accepted false-fail probability per case.
+
+    Returns
+    -------
+    int
+        The floor on the number of covering replications.
+    """
     from scipy.stats import binom
 
     return int(binom.ppf(alpha, reps, confidence - slack))
@@ -529,7 +608,20 @@ def adult_decisions() -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def adult_sample(rng: np.random.Generator, n: int = ADULT_SAMPLE) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``n`` rows of :func:`adult_decisions` drawn without replacement by ``rng``."""
+    """``n`` rows of :func:`adult_decisions` drawn without replacement by ``rng`` (kept in file order).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Public (``default_rng(50_901)``) or secret (:func:`~mlops_course.grading.checks.secret_rng`) source.
+    n : int
+        Sample size.
+
+    Returns
+    -------
+    tuple
+        ``(y_pred, {"sex": ..., "race": ...})`` for the sampled rows.
+    """
     pred, attrs = adult_decisions()
     rows = np.sort(rng.choice(pred.size, size=n, replace=False))
     return pred[rows], {col: values[rows] for col, values in attrs.items()}
