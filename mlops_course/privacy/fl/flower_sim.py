@@ -51,6 +51,20 @@ RAY_START_ATTEMPTS = 3
 def settings_for(config: TrainConfig | None = None, **options: Any) -> dict[str, Any]:
     """Run-config dict: defaults, then a :class:`TrainConfig`, then keyword options (``num_server_rounds=5``).
 
+    Parameters
+    ----------
+    config : TrainConfig, optional
+        Local-training settings (learning rate, epochs, batch size, ...) that override the defaults of
+        :class:`~mlops_course.privacy.fl.flower_settings.FlowerSettings`.
+    **options
+        Any other setting by its run-config name (e.g. ``num_server_rounds=5``, ``strategy="median"``);
+        applied last.
+
+    Returns
+    -------
+    dict of str to Any
+        The flat run-config Flower passes to the ServerApp and ClientApps (``flwr run --run-config``).
+
     Raises
     ------
     ValueError
