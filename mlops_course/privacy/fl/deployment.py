@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import Any
 
 from mlops_course._validation import check_int, check_positive
+from mlops_course.cli import _positive_int  # argparse type of --supernodes/--rounds: an integer >= 1
 from mlops_course.course import FLWR_HOME_VAR, flower_environment
 from mlops_course.privacy.fl.flower_sim import FlowerHistory
 
@@ -371,17 +372,6 @@ def _cmd(args: argparse.Namespace) -> int:
         return 1
 
 
-def _cli_count(text: str) -> int:
-    """argparse type of ``--supernodes``/``--rounds``: an integer >= 1, checked before anything starts."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
-
-
 def _cli_seconds(text: str) -> float:
     """argparse type of ``--timeout``: a finite number of seconds > 0."""
     try:
@@ -399,8 +389,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fl-deploy", help="run the federated-learning app on Flower's Deployment Engine (loopback)",
         description="Start a Flower SuperLink and N SuperNodes on 127.0.0.1, run the course's Flower App "
                     "with flwr run, print the per-round test accuracy, and stop every process.")
-    p.add_argument("--supernodes", type=_cli_count, default=3, help="number of SuperNodes (default 3)")
-    p.add_argument("--rounds", type=_cli_count, default=2, help="server rounds (default 2)")
+    p.add_argument("--supernodes", type=_positive_int, default=3, help="number of SuperNodes (default 3)")
+    p.add_argument("--rounds", type=_positive_int, default=2, help="server rounds (default 2)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="run-config override, e.g. --set strategy='\"median\"' --set seed=3 (repeatable)")
     p.add_argument("--timeout", type=_cli_seconds, default=90.0, help="start-up timeout in seconds")
