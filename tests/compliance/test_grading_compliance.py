@@ -5,88 +5,56 @@ from __future__ import annotations
 
 import pytest
 
-from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, run_property, secret_seed
+from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import compliance as compliance_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import Limits
 from tests._grading import (
     answer_source,
     assert_full_marks,
+    assert_hidden_inputs_depend_on_the_key,
+    assert_manual_questions,
     assert_only_task_lost,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
     load_notebook,
-    scores,
-    with_answers,
+    local_score,
+    unit_notebooks,
+    use_key,
     with_replacements,
     write_notebook,
 )
 
 UNIT = "03_gdpr_ccpa"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"gdpr-purpose": 3.0, "gdpr-kanon": 3.0, "gdpr-release": 4.0, "gdpr-erasure": 3.0, "gdpr-audit": 3.0,
           "gdpr-cards": 3.0, "gdpr-reidentify": 3.0}
 MANUAL_POINTS = {"gdpr-written": 3.0}
 # generous: a loaded 2-core machine
 LIMITS = Limits(cell_seconds=30.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=2 * 2**30, processes=32)
 KEYS = (None, "course key A: 7f3c", "course key B: 91d0")
-
-
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader(UNIT, limits=LIMITS)
-
-
-def _use_key(monkeypatch: pytest.MonkeyPatch, key: str | None) -> None:
-    if key is None:
-        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
-    else:
-        monkeypatch.setenv(GRADING_KEY_ENV, key)
+grader = grader_fixture(UNIT, LIMITS)
 
 
 def _namespace(changes: dict[str, str] | None = None) -> dict:
-    nb = load_notebook(SOLUTION)
-    ns: dict = {}
-    for gid in ("gdpr-imports", "gdpr-given"):
-        exec(answer_source(nb, gid), ns)  # noqa: S102 - our own solution notebook
-    for gid in POINTS:
-        exec((changes or {}).get(gid, answer_source(nb, gid)), ns)  # noqa: S102
-    return ns
-
-
-def _local_score(gid: str, ns: dict) -> float:
-    check = {c.grade_id: c for c in compliance_checks.CHECKS}[gid]
-    remote = LocalRemote({check.name: ns[check.name]})
-    return sum(p.points for p in check.properties if run_property(p, remote, check.name)[0])
+    return exec_answers(load_notebook(SOLUTION), ("gdpr-imports", "gdpr-given", *POINTS), changes=changes)
 
 
 def test_registry_points_match_the_notebook():
-    exercise = find_exercise(UNIT)
-    checks = compliance_checks.CHECKS
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == {g: p for g, p in exercise.points.items() if g in POINTS} == POINTS
-    nb = load_notebook(SOLUTION)
-    for c in checks:
-        assert f"def {c.name}(" in answer_source(nb, c.grade_id)
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    assert [c.grade_id for c in compliance_checks.CHECKS] == list(POINTS)
 
 
 def test_manual_question_has_answer_and_rubric_cells():
-    assert {q.grade_id: float(q.points) for q in compliance_checks.MANUAL} == MANUAL_POINTS
-    assert all(q.unit == UNIT and q.title for q in compliance_checks.MANUAL)
-    cells = load_notebook(SOLUTION)["cells"]
-    for gid, points in MANUAL_POINTS.items():
-        [i] = [k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == gid]
-        meta = cells[i]["metadata"]["nbgrader"]
-        assert cells[i]["cell_type"] == "markdown"
-        assert meta["solution"] and meta["grade"] and not meta["locked"] and meta["points"] == points
-        assert len("".join(cells[i]["source"]).split()) > 100
-        rubric = cells[i + 1]
-        assert rubric["metadata"]["mlops_course"] == {"rubric": gid}
-        assert rubric["metadata"]["nbgrader"]["grade_id"] == f"{gid}-rubric"
-        assert not rubric["metadata"]["nbgrader"]["grade"] and rubric["metadata"]["nbgrader"]["locked"]
+    assert_manual_questions(UNIT, MANUAL_POINTS, min_words=100)
 
 
 @pytest.mark.parametrize("key", KEYS[:2], ids=["development key", "course key"])
 def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
-    _use_key(monkeypatch, key)
+    use_key(monkeypatch, key)
     assert_full_marks(grader.grade(SOLUTION), POINTS)
 
 
@@ -99,11 +67,7 @@ def test_untouched_exercise_gets_zero(grader):
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
-    done = ("gdpr-kanon", "gdpr-release", "gdpr-reidentify")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, ("gdpr-kanon", "gdpr-release", "gdpr-reidentify"))
 
 
 WRONG = {
@@ -185,27 +149,19 @@ def _lazy_source(gid: str, variant: str) -> str:
 @pytest.mark.parametrize("key", KEYS[1:], ids=["key A", "key B"])
 @pytest.mark.parametrize(("gid", "variant"), [(g, v) for g in LAZY for v in LAZY[g]])
 def test_lazy_judgment_answers_lose_the_task(monkeypatch, key, gid, variant):
-    _use_key(monkeypatch, key)
-    assert _local_score(gid, _namespace({gid: _lazy_source(gid, variant)})) <= POINTS[gid] - 1.0
+    use_key(monkeypatch, key)
+    assert local_score(compliance_checks.CHECKS, gid, _namespace({gid: _lazy_source(gid, variant)})) <= POINTS[gid] - 1.0
 
 
 @pytest.mark.parametrize("key", KEYS + ("random key 3", "random key 4"))
 def test_solution_passes_every_property_for_any_key(monkeypatch, key):
-    _use_key(monkeypatch, key)
-    ns = _namespace()
-    for check in compliance_checks.CHECKS:
-        remote = LocalRemote({check.name: ns[check.name]})
-        for prop in check.properties:
-            passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (key, check.grade_id, prop.name, message)
+    use_key(monkeypatch, key)
+    assert_solution_passes_every_property(compliance_checks.CHECKS, _namespace(), key)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):
     tags = ["03/gdpr-release/hidden", "03/gdpr-reidentify/hidden", "03/gdpr-cards/hidden", "03/gdpr-purpose/hidden"]
-    _use_key(monkeypatch, KEYS[1])
-    a = [secret_seed(t) for t in tags]
-    _use_key(monkeypatch, KEYS[2])
-    assert all(x != y for x, y in zip(a, [secret_seed(t) for t in tags], strict=True))
+    assert_hidden_inputs_depend_on_the_key(monkeypatch, tags, KEYS[1:])
 
 
 def test_required_k_and_reference_release():
@@ -241,9 +197,4 @@ def test_checks_are_exact_not_statistical():
 
 
 def test_released_exercise_has_the_answer_stub_and_no_rubric():
-    cells = load_notebook(EXERCISE)["cells"]
-    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
-    for gid in MANUAL_POINTS:
-        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
-        assert f"{gid}-rubric" not in ids
-    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)
+    assert_released_blank(UNIT, MANUAL_POINTS)

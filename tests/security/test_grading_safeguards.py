@@ -12,89 +12,58 @@ import numpy as np
 import pytest
 
 from mlops_course.grading import check
-from mlops_course.grading.checks import (
-    GRADING_KEY_ENV,
-    LocalRemote,
-    check_modules,
-    load_checks,
-    run_property,
-    secret_seed,
-)
+from mlops_course.grading.checks import LocalRemote, check_modules, run_property
 from mlops_course.grading.checks import safeguards as sg
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
-from tests._grading import answer_source, load_notebook, scores, with_answers, write_notebook
+from mlops_course.grading.harness import Limits
+from tests._grading import (
+    answer_source,
+    assert_full_marks,
+    assert_hidden_inputs_depend_on_the_key,
+    assert_manual_questions,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
+    load_notebook,
+    local_score,
+    scores,
+    unit_notebooks,
+    use_key,
+    with_answers,
+    write_notebook,
+)
 
 UNIT = "02_safeguards"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"sg-verify": 3.0, "sg-policy": 3.0, "sg-ks": 2.0, "sg-ownership": 2.0, "sg-plan": 3.0, "sg-alert": 3.0,
           "sg-vault": 3.0, "sg-ber": 2.0}
 MANUAL_POINTS = {"sg-written": 3.0}
 # generous: a loaded 2-core machine
 LIMITS = Limits(cell_seconds=30.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=2 * 2**30, processes=32)
 KEYS = (None, "course key A: 7f3c", "course key B: 91d0")
-
-
-@pytest.fixture(scope="module")
-def grader():
-    return Grader(UNIT, limits=LIMITS)
-
-
-def _use_key(monkeypatch: pytest.MonkeyPatch, key: str | None) -> None:
-    if key is None:
-        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
-    else:
-        monkeypatch.setenv(GRADING_KEY_ENV, key)
+grader = grader_fixture(UNIT, LIMITS)
 
 
 def _namespace(changes: dict[str, str] | None = None) -> dict:
-    nb = load_notebook(SOLUTION)
-    ns: dict = {}
-    exec(answer_source(nb, "sg-imports"), ns)  # noqa: S102 - our own solution notebook
-    for gid in POINTS:
-        exec((changes or {}).get(gid, answer_source(nb, gid)), ns)  # noqa: S102
-    return ns
-
-
-def _local_score(gid: str, ns: dict) -> float:
-    c = {c.grade_id: c for c in sg.CHECKS}[gid]
-    remote = LocalRemote({c.name: ns[c.name]})
-    return sum(p.points for p in c.properties if run_property(p, remote, c.name)[0])
+    return exec_answers(load_notebook(SOLUTION), ("sg-imports", *POINTS), changes=changes)
 
 
 def test_registry_points_match_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.safeguards"
-    exercise = find_exercise(UNIT)
-    checks = load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == {g: p for g, p in exercise.points.items() if g in POINTS} == POINTS
-    for c in checks:
-        assert f" {c.name}" in answer_source(load_notebook(SOLUTION), c.grade_id)
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
     assert all(c.unit == sg.UNIT for c in sg.CHECKS)
 
 
 def test_manual_question_has_answer_and_rubric_cells():
-    assert {q.grade_id: float(q.points) for q in sg.MANUAL} == MANUAL_POINTS
-    assert all(q.unit == UNIT and q.title for q in sg.MANUAL)
-    cells = load_notebook(SOLUTION)["cells"]
-    for gid, points in MANUAL_POINTS.items():
-        [i] = [k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == gid]
-        meta = cells[i]["metadata"]["nbgrader"]
-        assert cells[i]["cell_type"] == "markdown"
-        assert meta["solution"] and meta["grade"] and not meta["locked"] and meta["points"] == points
-        assert len("".join(cells[i]["source"]).split()) > 100
-        rubric = cells[i + 1]
-        assert rubric["metadata"]["mlops_course"] == {"rubric": gid}
-        assert rubric["metadata"]["nbgrader"]["grade_id"] == f"{gid}-rubric"
-        assert not rubric["metadata"]["nbgrader"]["grade"] and rubric["metadata"]["nbgrader"]["locked"]
+    assert_manual_questions(UNIT, MANUAL_POINTS, min_words=100)
 
 
 @pytest.mark.parametrize("key", KEYS[:2], ids=["development key", "course key"])
 def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
-    _use_key(monkeypatch, key)
-    report = grader.grade(SOLUTION)
-    assert report.status == "graded"
-    assert scores(report) == POINTS, [t.output for t in report.tests if t.score < t.max_score]
+    use_key(monkeypatch, key)
+    assert_full_marks(grader.grade(SOLUTION), POINTS)
 
 
 def test_exercise_zero(grader):
@@ -105,11 +74,7 @@ def test_exercise_zero(grader):
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
-    done = ("sg-policy", "sg-plan", "sg-alert")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, ("sg-policy", "sg-plan", "sg-alert"))
 
 
 SOL = load_notebook(SOLUTION)
@@ -192,28 +157,20 @@ def alert_threshold(benign_scores, max_false_alarm):
 @pytest.mark.parametrize("key", KEYS[1:], ids=["key A", "key B"])
 @pytest.mark.parametrize(("gid", "variant"), [(g, v) for g in LAZY for v in LAZY[g]])
 def test_lazy_judgment_answers_lose_the_task(monkeypatch, key, gid, variant):
-    _use_key(monkeypatch, key)
-    assert _local_score(gid, _namespace({gid: LAZY[gid][variant].strip("\n")})) <= POINTS[gid] - 1.0
+    use_key(monkeypatch, key)
+    assert local_score(sg.CHECKS, gid, _namespace({gid: LAZY[gid][variant].strip("\n")})) <= POINTS[gid] - 1.0
 
 
 @pytest.mark.parametrize("key", KEYS + ("random key 3", "random key 4"))
 def test_solution_passes_every_property_for_any_key(monkeypatch, key):
     """The false-fail rate is stated for any key: the solution passes under several (incl. hidden inputs)."""
-    _use_key(monkeypatch, key)
-    ns = _namespace()
-    for c in sg.CHECKS:
-        remote = LocalRemote({c.name: ns[c.name]})
-        for prop in c.properties:
-            passed, message, _ = run_property(prop, remote, c.name)
-            assert passed, (key, c.grade_id, prop.name, message)
+    use_key(monkeypatch, key)
+    assert_solution_passes_every_property(sg.CHECKS, _namespace(), key)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):
     tags = ["02/sg-plan/hidden", "02/sg-alert/hidden", "02/sg-verify/hidden", "02/sg-ks/hidden"]
-    _use_key(monkeypatch, KEYS[1])
-    a = [secret_seed(t) for t in tags]
-    _use_key(monkeypatch, KEYS[2])
-    assert all(x != y for x, y in zip(a, [secret_seed(t) for t in tags], strict=True))
+    assert_hidden_inputs_depend_on_the_key(monkeypatch, tags, KEYS[1:])
 
 
 def test_stated_false_fail_bounds():
@@ -275,9 +232,4 @@ def test_self_check_runs_visible_properties(capsys):
 
 
 def test_released_exercise_has_the_answer_stub_and_no_rubric():
-    cells = load_notebook(EXERCISE)["cells"]
-    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
-    for gid in MANUAL_POINTS:
-        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
-        assert f"{gid}-rubric" not in ids
-    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)
+    assert_released_blank(UNIT, MANUAL_POINTS)

@@ -14,21 +14,30 @@ import math
 import numpy as np
 import pytest
 
-from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, load_checks, run_property, secret_seed
+from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import threats as threat_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import Limits
 from tests._grading import (
-    answer_source,
     assert_full_marks,
+    assert_hidden_inputs_depend_on_the_key,
+    assert_manual_questions,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
     load_notebook,
+    local_score,
     scores,
+    unit_notebooks,
+    use_key,
     with_answers,
     write_notebook,
 )
 
 STEM = "01_security_threats"
-SOLUTION = REPO_ROOT / "solutions" / f"{STEM}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{STEM}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(STEM)
 POINTS = {"threats-fgsm": 3.0, "threats-extract": 3.0, "threats-membership": 3.0, "threats-audit": 4.0,
           "threats-flip": 2.0, "threats-injection": 2.0, "threats-bucket": 2.0, "threats-ratelimit": 3.0}
 MANUAL_POINTS = {"threats-audit-written": 3.0}
@@ -148,58 +157,26 @@ def size_rate_limit(traces, horizon):
 }
 
 
-@pytest.fixture(scope="module")
-def grader():
-    return Grader(STEM, limits=LIMITS)
+grader = grader_fixture(STEM, LIMITS)
 
 
 def _namespace(changes: dict[str, str] | None = None) -> dict:
     """The solution's imports and answer cells executed here (with some answers replaced)."""
-    nb = load_notebook(SOLUTION)
-    ns: dict = {}
-    exec(answer_source(nb, "threats-imports"), ns)  # noqa: S102 - our own solution notebook
-    for gid in POINTS:
-        exec((changes or {}).get(gid, answer_source(nb, gid)), ns)  # noqa: S102
-    return ns
-
-
-def _local_score(gid: str, ns: dict) -> float:
-    check = {c.grade_id: c for c in threat_checks.CHECKS}[gid]
-    remote = LocalRemote({check.name: ns[check.name]})
-    return sum(p.points for p in check.properties if run_property(p, remote, check.name)[0])
+    return exec_answers(load_notebook(SOLUTION), ("threats-imports", *POINTS), changes=changes)
 
 
 def test_registry_matches_the_notebook():
-    exercise = find_exercise(STEM)
-    checks = load_checks(STEM)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == {g: p for g, p in exercise.points.items() if g in POINTS} == POINTS
+    assert_registry_matches(STEM, POINTS, SOLUTION)
     assert sum(POINTS.values()) == 22.0
 
 
 def test_manual_questions_have_answer_and_rubric_cells():
-    assert {q.grade_id: float(q.points) for q in threat_checks.MANUAL} == MANUAL_POINTS
-    assert all(q.unit == STEM and q.title for q in threat_checks.MANUAL)
-    cells = load_notebook(SOLUTION)["cells"]
-    for gid, points in MANUAL_POINTS.items():
-        [i] = [k for k, c in enumerate(cells) if c["metadata"].get("nbgrader", {}).get("grade_id") == gid]
-        meta = cells[i]["metadata"]["nbgrader"]
-        assert cells[i]["cell_type"] == "markdown"
-        assert meta["solution"] and meta["grade"] and not meta["locked"] and meta["points"] == points
-        assert len("".join(cells[i]["source"]).split()) > 100  # a model answer, not a stub
-        rubric = cells[i + 1]
-        assert rubric["metadata"]["mlops_course"] == {"rubric": gid}
-        assert rubric["metadata"]["nbgrader"]["grade_id"] == f"{gid}-rubric"
-        assert not rubric["metadata"]["nbgrader"]["grade"] and rubric["metadata"]["nbgrader"]["locked"]
-        assert "Rubric" in "".join(rubric["source"])
+    assert_manual_questions(STEM, MANUAL_POINTS, min_words=100)
 
 
 @pytest.mark.parametrize("key", KEYS[:2], ids=["development key", "course key"])
 def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
-    if key is None:
-        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
-    else:
-        monkeypatch.setenv(GRADING_KEY_ENV, key)
+    use_key(monkeypatch, key)
     assert_full_marks(grader.grade(SOLUTION), POINTS)
 
 
@@ -214,10 +191,7 @@ def test_untouched_exercise_gets_zero(grader):
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
     done = ("threats-extract", "threats-audit", "threats-ratelimit")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{STEM}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, STEM, POINTS, done)
 
 
 def test_each_wrong_answer_loses_its_points(grader, tmp_path):
@@ -232,41 +206,29 @@ def test_each_wrong_answer_loses_its_points(grader, tmp_path):
 @pytest.mark.parametrize(("gid", "variant"), [("threats-audit", v) for v in LAZY_AUDIT]
                          + [("threats-ratelimit", v) for v in LAZY_RATELIMIT])
 def test_lazy_judgment_answers_lose_the_task(monkeypatch, key, gid, variant):
-    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    use_key(monkeypatch, key)
     text = (LAZY_AUDIT if gid == "threats-audit" else LAZY_RATELIMIT)[variant]
-    assert _local_score(gid, _namespace({gid: text.strip("\n")})) <= POINTS[gid] - 1.0
+    assert local_score(threat_checks.CHECKS, gid, _namespace({gid: text.strip("\n")})) <= POINTS[gid] - 1.0
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_solution_passes_every_property_for_any_key(monkeypatch, key):
     """The false-fail rate is stated for any key: the solution passes under several (incl. all hidden inputs)."""
-    if key is None:
-        monkeypatch.delenv(GRADING_KEY_ENV, raising=False)
-    else:
-        monkeypatch.setenv(GRADING_KEY_ENV, key)
-    ns = _namespace()
-    for check in threat_checks.CHECKS:
-        remote = LocalRemote({check.name: ns[check.name]})
-        for prop in check.properties:
-            passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (key, check.grade_id, prop.name, message)
+    use_key(monkeypatch, key)
+    assert_solution_passes_every_property(threat_checks.CHECKS, _namespace(), key)
 
 
 @pytest.mark.parametrize("key", [f"random key {i}" for i in range(4)])
 def test_statistical_properties_hold_for_more_keys(monkeypatch, key):
-    monkeypatch.setenv(GRADING_KEY_ENV, key)
+    use_key(monkeypatch, key)
     ns = _namespace()
     for gid in ("threats-audit", "threats-flip"):
-        assert _local_score(gid, ns) == POINTS[gid], (key, gid)
+        assert local_score(threat_checks.CHECKS, gid, ns) == POINTS[gid], (key, gid)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):
     tags = ["01/threats-audit/coverage", "01/threats-ratelimit/hidden", "01/threats-flip/uniform"]
-    monkeypatch.setenv(GRADING_KEY_ENV, KEYS[1])
-    a = [secret_seed(t) for t in tags]
-    monkeypatch.setenv(GRADING_KEY_ENV, KEYS[2])
-    b = [secret_seed(t) for t in tags]
-    assert all(x != y for x, y in zip(a, b, strict=True)) and len(set(a)) == 3
+    assert len(set(assert_hidden_inputs_depend_on_the_key(monkeypatch, tags, KEYS[1:]))) == 3
 
 
 def test_stated_bounds():
@@ -327,9 +289,4 @@ def test_solution_answers_are_json_plain():
 
 
 def test_released_exercise_has_the_answer_stub_and_no_rubric():
-    cells = load_notebook(EXERCISE)["cells"]
-    ids = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in cells}
-    for gid in MANUAL_POINTS:
-        assert "".join(ids[gid]["source"]).strip() == "YOUR ANSWER HERE"
-        assert f"{gid}-rubric" not in ids
-    assert not any("mlops_course" in c["metadata"] and "rubric" in c["metadata"]["mlops_course"] for c in cells)
+    assert_released_blank(STEM, MANUAL_POINTS)
