@@ -7,85 +7,58 @@ harness's references agree with scipy, and the statistical claims of checks/dp.p
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, builtin_manual, run_property
+from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, run_property
 from mlops_course.grading.checks import dp as dp_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import Limits
+from tests import _grading
 from tests._grading import (
     answer_cell,
     answer_source,
+    assert_failures_explain_themselves,
+    assert_full_marks,
+    assert_hidden_checks_pass,
+    assert_manual_questions,
     assert_only_task_lost,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    exec_answers,
+    grader_fixture,
     load_notebook,
     scores,
-    with_answers,
+    unit_notebooks,
     write_notebook,
 )
 
 UNIT = "07_differential_privacy"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"dp-laplace": 3.0, "dp-gaussian-sigma": 2.0, "dp-rr": 2.0, "dp-mean": 3.0, "dp-ledger": 3.0,
           "dp-halfwidth": 2.0, "dp-plan": 4.0, "dp-audit": 4.0}
 JUDGMENT = ("dp-plan", "dp-audit")
 # generous: a loaded 2-core machine; the audit sends 100,000 floats per call
 LIMITS = Limits(cell_seconds=20.0, call_seconds=60.0, total_seconds=400.0, memory_bytes=3 * 2**30, processes=32)
-
-
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader(UNIT, limits=LIMITS)
+MANUAL = {"dp-interpret": 4.0}
+grader = grader_fixture(UNIT, LIMITS)
 
 
 def solution_functions() -> dict:
     """The solution's answer cells for the judgment tasks, executed here (numpy, math, scipy.stats)."""
-    nb = load_notebook(SOLUTION)
-    namespace: dict = {"np": np, "math": math, "stats": stats}
-    for gid in JUDGMENT:
-        exec(answer_source(nb, gid), namespace)  # noqa: S102 - our own solution notebook
-    return namespace
+    return exec_answers(load_notebook(SOLUTION), JUDGMENT, {"np": np, "math": math, "stats": stats})
 
 
-def run_check(gid: str, functions: dict, visible: bool | None = None) -> list[tuple[str, bool, str]]:
-    (check,) = [c for c in dp_checks.CHECKS if c.grade_id == gid]
-    remote = LocalRemote({check.name: functions[check.name]})
-    return [(p.name, *run_property(p, remote, check.name)[:2]) for p in check.properties
-            if visible is None or p.visible == visible]
+run_check = partial(_grading.run_check, dp_checks.CHECKS)
 
 
 # ----------------------------------------------------------------------------- structure
-def assert_registry_matches(manual: dict[str, float]) -> None:
-    """Checks follow the notebook's code answer cells in order; the notebook's points = checks' + manual."""
-    from mlops_course.grading.checks import load_checks
-    from mlops_course.grading.harness import find_exercise
-
-    exercise, checks = find_exercise(UNIT), load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == POINTS
-    assert exercise.points == {**POINTS, **manual}
-    assert {q.grade_id: q.points for q in builtin_manual(UNIT)} == manual
-    nb = load_notebook(SOLUTION)
-    for c in checks:
-        assert f"def {c.name}(" in answer_source(nb, c.grade_id) or f"class {c.name}" in answer_source(nb, c.grade_id)
-
-
 def test_registry_and_manual_question_match_the_notebook():
-    assert_registry_matches({"dp-interpret": 4.0})
-    (question,) = builtin_manual(UNIT)
-    assert (question.grade_id, question.points, question.unit) == ("dp-interpret", 4, UNIT)
-    nb = load_notebook(SOLUTION)
-    cells = nb["cells"]
-    answer = answer_cell(nb, "dp-interpret")
-    meta = answer["metadata"]["nbgrader"]
-    assert answer["cell_type"] == "markdown"
-    assert (meta["solution"], meta["grade"], meta["points"], meta["locked"]) == (True, True, 4, False)
-    rubric = cells[cells.index(answer) + 1]
-    assert rubric["metadata"]["mlops_course"] == {"rubric": "dp-interpret"}
-    assert rubric["metadata"]["nbgrader"]["grade_id"] == "dp-interpret-rubric"
-    assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    assert_manual_questions(UNIT, MANUAL, answer_contains="Model answer")
 
 
 def test_task_text_has_no_verbatim_formula():
@@ -102,28 +75,19 @@ def test_task_text_has_no_verbatim_formula():
 @pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
 def test_solution_gets_full_marks_under_two_course_keys(grader, monkeypatch, key):
     monkeypatch.setenv(GRADING_KEY_ENV, key)
-    report = grader.grade(SOLUTION)
-    assert report.status == "graded"
-    assert scores(report) == POINTS, [t.output for t in report.tests if t.score < t.max_score]
-    manual = [t for t in report.tests if "manual" in t.output.lower()]
-    assert [t.max_score for t in manual] == [4.0] and all(t.score == 0 for t in manual)
+    assert_full_marks(grader.grade(SOLUTION), POINTS, manual=list(MANUAL.values()))
 
 
 def test_blank_exercise_gets_zero_for_the_judgment_tasks(grader):
     report = grader.grade(EXERCISE)
     got = scores(report)
     assert all(got[g] == 0.0 for g in POINTS) and report.score == 0.0
-    exercise = load_notebook(EXERCISE)
-    assert answer_source(exercise, "dp-interpret").strip() == "YOUR ANSWER HERE"  # release strips the model answer
-    assert not [c for c in exercise["cells"] if "rubric" in c["metadata"].get("mlops_course", {})]  # and the rubric
+    assert_released_blank(UNIT, MANUAL)
 
 
 @pytest.mark.parametrize("done", [("dp-plan",), ("dp-audit", "dp-rr")])
 def test_partial_submission_gets_exactly_the_done_tasks(grader, tmp_path, done):
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
-    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, done)
 
 
 # ----------------------------------------------------------------------------- lazy and wrong judgment answers
@@ -165,8 +129,7 @@ def test_lazy_or_wrong_judgment_answer_loses_its_task(grader, tmp_path, name):
     answer_cell(nb, gid)["source"] = new
     report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
     assert_only_task_lost(report, POINTS, gid, at_least=LOST.get(name, 1.0))
-    failed = [t.output for t in report.tests if t.grade_id == gid and t.score < t.max_score]
-    assert failed and all(len(text) > 40 for text in failed), failed  # every failure explains itself
+    assert_failures_explain_themselves(report, gid)
 
 
 def test_feedback_shows_inputs_and_expected_property():
@@ -211,12 +174,8 @@ def test_cheapest_plan_is_the_minimum_over_clipping_bounds():
 
 def test_judgment_hidden_checks_pass_for_the_solution_under_many_keys(monkeypatch):
     # the only chance for an honest plan to fail is the data draw; for the audit, the confidence level
-    functions = solution_functions()
-    for k in range(6):
-        monkeypatch.setenv(GRADING_KEY_ENV, f"key-{k}")
-        for gid in JUDGMENT:
-            failed = [(name, msg) for name, ok, msg in run_check(gid, functions, visible=False) if not ok]
-            assert not failed, (k, failed)
+    keys = [f"key-{k}" for k in range(6)]
+    assert_hidden_checks_pass(monkeypatch, dp_checks.CHECKS, JUDGMENT, solution_functions(), keys)
 
 
 def test_hidden_inputs_change_with_the_key(monkeypatch):
@@ -294,13 +253,10 @@ def all_solution_objects(unit: str) -> dict:
     """Every answer cell of a unit's solution executed after its imports cell (the names the checks call)."""
     from mlops_course.grading.checks import load_checks
 
-    nb = load_notebook(REPO_ROOT / "solutions" / f"{unit}.ipynb")
-    namespace: dict = {}
+    nb = load_notebook(unit_notebooks(unit)[0])
     imports = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id", "").endswith("-imports"))
-    exec("".join(imports["source"]), namespace)  # noqa: S102 - our own solution notebook
     checks = load_checks(unit)
-    for check in checks:
-        exec(answer_source(nb, check.grade_id), namespace)  # noqa: S102
+    namespace = exec_answers(nb, [imports["metadata"]["nbgrader"]["grade_id"], *(c.grade_id for c in checks)])
     return {c.name: namespace[c.name] for c in checks}
 
 

@@ -4,42 +4,33 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlops_course.grading import checks as checks_pkg
 from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import explain as xai_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import Limits
 from tests._grading import (
     answer_source,
     assert_full_marks,
+    assert_manual_questions,
+    assert_partial_scores_the_done_tasks,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
     load_notebook,
     scores,
+    unit_notebooks,
     with_answers,
     write_notebook,
 )
 from tests._judgment import assert_registry_and_manual, assert_zero_auto, under_keys
 
 UNIT = "06_explainable_ai"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"xai-std-coef": 2.0, "xai-shapley": 3.0, "xai-permutation": 3.0, "xai-pdp": 2.0,
           "xai-counterfactual": 3.0, "xai-fidelity": 2.0, "xai-audit": 3.0}
 MANUAL_POINTS = {"xai-q-explanation": 3.0}
 LIMITS = Limits(cell_seconds=60.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=3 * 2**30, processes=64)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def registered():
-    """Register the unit's checks where a static registry exists (newer versions discover them by UNIT)."""
-    with pytest.MonkeyPatch.context() as mp:
-        registry = getattr(checks_pkg, "CHECK_MODULES", None)
-        if isinstance(registry, dict):
-            mp.setitem(registry, UNIT, "mlops_course.grading.checks.explain")
-        yield
-
-
-@pytest.fixture(scope="module")
-def grader(registered):
-    return Grader("06", limits=LIMITS)
+grader = grader_fixture("06", LIMITS)
 
 
 def test_solution_gets_full_marks(grader):
@@ -142,21 +133,14 @@ def test_published_values():
 
 # --------------------------------------------------------------------------- judgment tasks, secret inputs
 def _solution_namespace() -> dict:
-    ns: dict = {"np": np, "math": __import__("math")}
-    for gid in POINTS:
-        exec(SOL[gid].replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""), ns)
-    return ns
+    return exec_answers(load_notebook(SOLUTION), POINTS, {"np": np, "math": __import__("math")})
 
 
 @pytest.mark.parametrize("key", ["course-key-1", "another course key", "k3"])
 def test_every_property_passes_for_the_solution_under_several_keys(monkeypatch, key):
     ns = _solution_namespace()
     under_keys(monkeypatch, key)
-    for check in xai_checks.CHECKS:
-        remote = LocalRemote({check.name: ns[check.name]})
-        for prop in check.properties:
-            passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (key, check.grade_id, prop.name, message)
+    assert_solution_passes_every_property(xai_checks.CHECKS, ns, key)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):
@@ -199,18 +183,10 @@ def test_counterfactual_margin_is_needed():
 
 
 def test_manual_question_has_rubric_and_is_released_blank():
-    solution, exercise = load_notebook(SOLUTION), load_notebook(EXERCISE)
-    for q in xai_checks.MANUAL:
-        assert answer_source(exercise, q.grade_id).strip() == "YOUR ANSWER HERE"
-        assert len(answer_source(solution, q.grade_id)) > 400
-        rubric = [c for c in solution["cells"] if c["metadata"].get("mlops_course", {}).get("rubric") == q.grade_id]
-        assert len(rubric) == 1 and "pt" in "".join(rubric[0]["source"])
-        assert not [c for c in exercise["cells"] if c["metadata"].get("mlops_course", {}).get("rubric")]
+    assert_manual_questions(UNIT, MANUAL_POINTS, min_chars=400, rubric_contains=("Rubric", "pt"))
+    assert_released_blank(UNIT, MANUAL_POINTS)
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
     done = ("xai-shapley", "xai-counterfactual", "xai-audit")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, done)

@@ -6,30 +6,32 @@ import pytest
 
 from mlops_course.grading.checks import LocalRemote, run_property
 from mlops_course.grading.checks import fairness as fair_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import Limits
 from tests._grading import (
     answer_source,
+    assert_manual_questions,
+    assert_partial_scores_the_done_tasks,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
     load_notebook,
     scores,
+    unit_notebooks,
     with_answers,
     write_notebook,
 )
 from tests._judgment import assert_registry_and_manual, assert_zero_auto, under_keys
 
 UNIT = "05_bias"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"fair-selection-rates": 2.0, "fair-dp": 2.0, "fair-eod": 3.0, "fair-reweighing": 3.0,
           "fair-thresholds": 3.0, "fair-chouldechova": 2.0, "fair-equal-opportunity": 3.0, "fair-gap-interval": 3.0,
           "fair-adult-audit": 3.0}
 MANUAL_POINTS = {"fair-q-criterion": 3.0}
 TOTAL = sum(POINTS.values())
 LIMITS = Limits(cell_seconds=60.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=3 * 2**30, processes=64)
-
-
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader("05", limits=LIMITS)
+grader = grader_fixture("05", LIMITS)
 
 
 def test_registry_points_match_the_notebook():
@@ -122,20 +124,14 @@ def test_self_check_runs_locally():
 def _solution_namespace() -> dict:
     ns: dict = {}
     exec("import math\nfrom statistics import NormalDist\nimport numpy as np\n", ns)
-    for gid in POINTS:
-        exec(answer_source(SOLUTION_NB, gid), ns)
-    return ns
+    return exec_answers(SOLUTION_NB, POINTS, ns)
 
 
 @pytest.mark.parametrize("key", ["course-key-1", "another course key"])
 def test_every_property_passes_for_the_solution_under_several_keys(monkeypatch, key):
     ns = _solution_namespace()
     under_keys(monkeypatch, key)
-    for check in fair_checks.CHECKS:
-        remote = LocalRemote({check.name: ns[check.name]})
-        for prop in check.properties:
-            passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (key, check.grade_id, prop.name, message)
+    assert_solution_passes_every_property(fair_checks.CHECKS, ns, key)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):
@@ -207,17 +203,10 @@ def test_false_fail_bounds_hold():
 
 
 def test_manual_question_has_rubric_and_is_released_blank():
-    exercise = load_notebook(EXERCISE)
-    for q in fair_checks.MANUAL:
-        assert answer_source(exercise, q.grade_id).strip() == "YOUR ANSWER HERE"
-        assert len(answer_source(SOLUTION_NB, q.grade_id)) > 400
-        rubric = [c for c in SOLUTION_NB["cells"] if c["metadata"].get("mlops_course", {}).get("rubric") == q.grade_id]
-        assert len(rubric) == 1 and "pt" in "".join(rubric[0]["source"])
+    assert_manual_questions(UNIT, MANUAL_POINTS, min_chars=400, rubric_contains=("Rubric", "pt"))
+    assert_released_blank(UNIT, MANUAL_POINTS)
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
     done = ("fair-eod", "fair-equal-opportunity", "fair-gap-interval")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, done)

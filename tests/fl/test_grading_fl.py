@@ -2,95 +2,58 @@
 one plausible wrong answer per formula task, lazy answers to the judgment tasks, the written answer's cells."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from mlops_course.grading.checks import (
-    GRADING_KEY_ENV,
-    LocalRemote,
-    builtin_manual,
-    load_checks,
-    run_property,
-)
+from mlops_course.grading.checks import GRADING_KEY_ENV
 from mlops_course.grading.checks import fl as fl_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import Limits
+from tests import _grading
 from tests._grading import (
-    answer_cell,
-    answer_source,
+    assert_failures_explain_themselves,
     assert_full_marks,
+    assert_hidden_checks_pass,
+    assert_manual_questions,
     assert_only_task_lost,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    exec_answers,
+    grader_fixture,
     load_notebook,
     scores,
+    unit_notebooks,
     with_answers,
     with_replacements,
     write_notebook,
 )
 
 UNIT = "09_federated_learning"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"fl-fedavg": 3.0, "fl-dirichlet": 3.0, "fl-median": 2.0, "fl-masks": 3.0, "fl-clip": 2.0,
           "fl-defence": 4.0, "fl-flag": 3.0}
 MANUAL = {"fl-interpret": 4.0}
 JUDGMENT = ("fl-defence", "fl-flag")
 # generous: a loaded 2-core machine (the harness also runs federated simulations for fl-defence)
 LIMITS = Limits(cell_seconds=20.0, call_seconds=60.0, total_seconds=400.0, memory_bytes=3 * 2**30, processes=32)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def registered(monkeypatch_module):
-    """Find the unit's checks whether the registry is a table or discovers ``UNIT`` in checks/*.py."""
-    import mlops_course.grading.checks as checks
-
-    if hasattr(checks, "CHECK_MODULES"):
-        monkeypatch_module.setitem(checks.CHECK_MODULES, UNIT, fl_checks.__name__)
-
-
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader(UNIT, limits=LIMITS)
+grader = grader_fixture(UNIT, LIMITS)
 
 
 def test_registry_points_match_the_notebook():
-    exercise, checks = find_exercise(UNIT), load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == POINTS
-    assert exercise.points == {**POINTS, **MANUAL}
-    assert {q.grade_id: q.points for q in builtin_manual(UNIT)} == MANUAL
-    nb = load_notebook(SOLUTION)
-    for c in checks:
-        assert f"def {c.name}(" in answer_source(nb, c.grade_id)
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
 
 
 def test_manual_question_has_model_answer_and_rubric():
-    nb = load_notebook(SOLUTION)
-    answer = answer_cell(nb, "fl-interpret")
-    meta = answer["metadata"]["nbgrader"]
-    assert answer["cell_type"] == "markdown"
-    assert (meta["solution"], meta["grade"], meta["points"], meta["locked"]) == (True, True, 4, False)
-    rubric = nb["cells"][nb["cells"].index(answer) + 1]
-    assert rubric["metadata"]["mlops_course"] == {"rubric": "fl-interpret"}
-    assert rubric["metadata"]["nbgrader"]["grade_id"] == "fl-interpret-rubric"
-    assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
-    exercise = load_notebook(EXERCISE)
-    assert answer_source(exercise, "fl-interpret").strip() == "YOUR ANSWER HERE"  # release strips the model answer
-    assert not [c for c in exercise["cells"] if "rubric" in c["metadata"].get("mlops_course", {})]  # and the rubric
+    assert_manual_questions(UNIT, MANUAL, answer_contains="Model answer")
+    assert_released_blank(UNIT, MANUAL)
 
 
 @pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
 def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
     monkeypatch.setenv(GRADING_KEY_ENV, key)
-    report = grader.grade(SOLUTION)
-    assert_full_marks(report, POINTS)
-    manual = [t for t in report.tests if "manual" in t.output.lower()]
-    assert [t.max_score for t in manual] == [4.0] and all(t.score == 0 for t in manual)
+    assert_full_marks(grader.grade(SOLUTION), POINTS, manual=list(MANUAL.values()))
 
 
 def test_untouched_exercise_gets_zero(grader):
@@ -102,10 +65,7 @@ def test_untouched_exercise_gets_zero(grader):
 
 @pytest.mark.parametrize("done", [("fl-defence",), ("fl-flag", "fl-median")])
 def test_partial_submission_gets_exactly_the_done_tasks(grader, tmp_path, done):
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
-    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, done)
 
 
 WRONG = {
@@ -180,23 +140,14 @@ def test_lazy_judgment_answer_loses_its_task(grader, tmp_path, name):
     nb = with_answers(SOLUTION, {gid: text})
     report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
     assert_only_task_lost(report, POINTS, gid)
-    failed = [t.output for t in report.tests if t.grade_id == gid and t.score < t.max_score]
-    assert failed and all(len(text) > 40 for text in failed), failed
+    assert_failures_explain_themselves(report, gid)
 
 
 def solution_functions() -> dict:
-    namespace: dict = {"np": np, "math": __import__("math")}
-    nb = load_notebook(SOLUTION)
-    for gid in JUDGMENT:
-        exec(answer_source(nb, gid), namespace)  # noqa: S102 - our own solution notebook
-    return namespace
+    return exec_answers(load_notebook(SOLUTION), JUDGMENT, {"np": np, "math": __import__("math")})
 
 
-def run_check(gid: str, functions: dict, visible: bool | None = None) -> list[tuple[str, bool, str]]:
-    (check,) = [c for c in fl_checks.CHECKS if c.grade_id == gid]
-    remote = LocalRemote({check.name: functions[check.name]})
-    return [(p.name, *run_property(p, remote, check.name)[:2]) for p in check.properties
-            if visible is None or p.visible == visible]
+run_check = partial(_grading.run_check, fl_checks.CHECKS)
 
 
 def test_feedback_shows_the_scenario_and_the_expected_property():
@@ -210,12 +161,8 @@ def test_feedback_shows_the_scenario_and_the_expected_property():
 
 
 def test_hidden_judgment_checks_pass_for_the_solution_under_several_keys(monkeypatch):
-    functions = solution_functions()
-    for k in range(4):
-        monkeypatch.setenv(GRADING_KEY_ENV, f"fl-key-{k}")
-        for gid in JUDGMENT:
-            failed = [(n, m) for n, ok, m in run_check(gid, functions, visible=False) if not ok]
-            assert not failed, (k, failed)
+    keys = [f"fl-key-{k}" for k in range(4)]
+    assert_hidden_checks_pass(monkeypatch, fl_checks.CHECKS, JUDGMENT, solution_functions(), keys)
 
 
 def test_hidden_inputs_depend_on_the_key(monkeypatch):

@@ -4,31 +4,31 @@ from __future__ import annotations
 import pytest
 
 from mlops_course.grading.checks import governance as governance_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits
+from mlops_course.grading.harness import Limits
 from tests._grading import (
     answer_source,
     assert_full_marks,
+    assert_manual_questions,
     assert_only_task_lost,
+    assert_partial_scores_the_done_tasks,
+    assert_released_blank,
+    assert_solution_passes_every_property,
+    exec_answers,
+    grader_fixture,
     load_notebook,
-    scores,
-    with_answers,
+    unit_notebooks,
     with_replacements,
     write_notebook,
 )
 from tests._judgment import assert_registry_and_manual, assert_zero_auto, under_keys
 
 UNIT = "04_ethics_data_governance"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"gov-quality": 3.0, "gov-policy": 3.0, "gov-lineage": 3.0, "gov-card": 3.0, "gov-tiers": 3.0,
           "gov-rules": 3.0}
 MANUAL_POINTS = {"gov-q-consent": 2.0, "gov-q-accountability": 2.0, "gov-q-misuse": 2.0, "gov-q-impact": 2.0}
 LIMITS = Limits(cell_seconds=60.0, call_seconds=120.0, total_seconds=900.0, memory_bytes=3 * 2**30, processes=64)
-
-
-@pytest.fixture(scope="module")
-def grader() -> Grader:
-    return Grader(UNIT, limits=LIMITS)
+grader = grader_fixture(UNIT, LIMITS)
 
 
 def test_checks_module_is_discovered():
@@ -104,14 +104,8 @@ def test_plausible_wrong_answer_loses_that_tasks_points(grader, tmp_path, gid):
 
 
 def test_ethics_answers_are_manually_graded_with_rubrics():
-    exercise, solution = load_notebook(EXERCISE), load_notebook(SOLUTION)
-    for q in governance_checks.MANUAL:
-        assert answer_source(exercise, q.grade_id).strip() == "YOUR ANSWER HERE"
-        model = answer_source(solution, q.grade_id)
-        assert len(model) > 300 and "BEGIN SOLUTION" not in model
-        rubric = [c for c in solution["cells"] if c["metadata"].get("mlops_course", {}).get("rubric") == q.grade_id]
-        assert len(rubric) == 1 and "pt" in "".join(rubric[0]["source"])
-        assert not [c for c in exercise["cells"] if c["metadata"].get("mlops_course", {}).get("rubric")]
+    assert_manual_questions(UNIT, MANUAL_POINTS, min_chars=300, rubric_contains=("Rubric", "pt"))
+    assert_released_blank(UNIT, MANUAL_POINTS)
 
 
 def test_every_check_has_visible_and_hidden_properties():
@@ -125,22 +119,14 @@ def _solution_namespace() -> dict:
     exec("import math\nimport numpy as np\n", ns)
     sol = load_notebook(SOLUTION)
     exec(answer_source(sol, "gov-policy").split("def refused_columns")[0], ns)  # LEVELS
-    for gid in POINTS:
-        exec(answer_source(sol, gid), ns)
-    return ns
+    return exec_answers(sol, POINTS, ns)
 
 
 @pytest.mark.parametrize("key", ["course-key-1", "another course key", "k3"])
 def test_every_property_passes_for_the_solution_under_several_keys(monkeypatch, key):
-    from mlops_course.grading.checks import LocalRemote, run_property
-
     ns = _solution_namespace()
     under_keys(monkeypatch, key)
-    for check in governance_checks.CHECKS:
-        remote = LocalRemote({check.name: ns[check.name]})
-        for prop in check.properties:
-            passed, message, _ = run_property(prop, remote, check.name)
-            assert passed, (key, check.grade_id, prop.name, message)
+    assert_solution_passes_every_property(governance_checks.CHECKS, ns, key)
 
 
 def test_hidden_inputs_depend_on_the_key_and_cover_every_tier(monkeypatch):
@@ -180,8 +166,4 @@ def test_rules_false_fail_bound():
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
-    done = ("gov-policy", "gov-tiers", "gov-rules")
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    got = scores(grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb")))
-    assert got == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, ("gov-policy", "gov-tiers", "gov-rules"))

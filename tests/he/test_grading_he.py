@@ -2,35 +2,37 @@
 formula answers and lazy judgment answers lose their task, the written answer's cells, references vs peers."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import phe
 import pytest
 
-from mlops_course.grading.checks import (
-    GRADING_KEY_ENV,
-    LocalRemote,
-    builtin_manual,
-    check_modules,
-    load_checks,
-    run_property,
-)
+from mlops_course.grading.checks import GRADING_KEY_ENV, LocalRemote, check_modules, run_property
 from mlops_course.grading.checks import he as he_checks
-from mlops_course.grading.harness import REPO_ROOT, Grader, Limits, find_exercise
+from mlops_course.grading.harness import Limits
 from mlops_course.privacy.he.batched_paillier import unpack_slots as reference_unpack
 from mlops_course.privacy.he.params import HE_STANDARD_128, plan_ckks
+from tests import _grading
 from tests._grading import (
-    answer_cell,
-    answer_source,
+    assert_failures_explain_themselves,
+    assert_hidden_checks_pass,
+    assert_manual_questions,
     assert_only_task_lost,
+    assert_partial_scores_the_done_tasks,
+    assert_registry_matches,
+    assert_released_blank,
+    exec_answers,
+    grader_fixture,
     load_notebook,
     scores,
+    unit_notebooks,
     with_answers,
     write_notebook,
 )
 
 UNIT = "08_homomorphic_encryption"
-SOLUTION = REPO_ROOT / "solutions" / f"{UNIT}.ipynb"
-EXERCISE = REPO_ROOT / "exercises" / f"{UNIT}.ipynb"
+SOLUTION, EXERCISE = unit_notebooks(UNIT)
 POINTS = {"he-sum": 2.0, "he-linear-score": 3.0, "he-fixed-point": 2.0, "he-unpack": 2.0, "he-ckks-params": 3.0,
           "he-malleability": 2.0, "he-ckks-plan": 4.0, "he-plain-modulus": 3.0}
 MANUAL = {"he-interpret": 4.0}
@@ -53,32 +55,14 @@ WRONG = {  # one plausible mistake per task
 }
 
 
-@pytest.fixture(scope="module")
-def grader():
-    return Grader("08", limits=LIMITS)
+grader = grader_fixture("08", LIMITS)
 
 
 def test_registry_matches_the_notebook():
     assert check_modules()[UNIT] == "mlops_course.grading.checks.he"  # found automatically
-    exercise, checks = find_exercise(UNIT), load_checks(UNIT)
-    assert [c.grade_id for c in checks] == list(exercise.answer_ids) == list(POINTS)
-    assert {c.grade_id: c.points for c in checks} == POINTS
-    assert exercise.points == {**POINTS, **MANUAL}
-    assert {q.grade_id: q.points for q in builtin_manual(UNIT)} == MANUAL
-    nb = load_notebook(SOLUTION)
-    for c in checks:
-        assert f"def {c.name}(" in answer_source(nb, c.grade_id)
-    answer = answer_cell(nb, "he-interpret")
-    meta = answer["metadata"]["nbgrader"]
-    assert answer["cell_type"] == "markdown"
-    assert (meta["solution"], meta["grade"], meta["points"], meta["locked"]) == (True, True, 4, False)
-    rubric = nb["cells"][nb["cells"].index(answer) + 1]
-    assert rubric["metadata"]["mlops_course"] == {"rubric": "he-interpret"}
-    assert rubric["metadata"]["nbgrader"]["grade_id"] == "he-interpret-rubric"
-    assert "Rubric" in "".join(rubric["source"]) and "Model answer" in "".join(answer["source"])
-    exercise = load_notebook(EXERCISE)
-    assert answer_source(exercise, "he-interpret").strip() == "YOUR ANSWER HERE"  # release strips the model answer
-    assert not [c for c in exercise["cells"] if "rubric" in c["metadata"].get("mlops_course", {})]  # and the rubric
+    assert_registry_matches(UNIT, POINTS, SOLUTION)
+    assert_manual_questions(UNIT, MANUAL, answer_contains="Model answer")
+    assert_released_blank(UNIT, MANUAL)
 
 
 @pytest.mark.parametrize("key", ["course-key-A", "another course key 2"])
@@ -91,10 +75,7 @@ def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
 
 @pytest.mark.parametrize("done", [("he-ckks-plan",), ("he-plain-modulus", "he-sum")])
 def test_partial_submission_gets_exactly_the_done_tasks(grader, tmp_path, done):
-    solution = load_notebook(SOLUTION)
-    nb = with_answers(EXERCISE, {gid: answer_source(solution, gid) for gid in done})
-    report = grader.grade(write_notebook(tmp_path, nb, f"{UNIT}.ipynb"))
-    assert scores(report) == {gid: (POINTS[gid] if gid in done else 0.0) for gid in POINTS}
+    assert_partial_scores_the_done_tasks(grader, tmp_path, UNIT, POINTS, done)
 
 
 def test_solution_full_exercise_zero_wrong_answers_lose_their_task(grader, tmp_path):
@@ -174,8 +155,7 @@ def test_lazy_judgment_answer_loses_its_task(grader, tmp_path, name):
     gid, text = LAZY[name]
     report = grader.grade(write_notebook(tmp_path, with_answers(SOLUTION, {gid: text}), f"{UNIT}.ipynb"))
     assert_only_task_lost(report, POINTS, gid)
-    failed = [t.output for t in report.tests if t.grade_id == gid and t.score < t.max_score]
-    assert failed and all(len(text) > 40 for text in failed), failed
+    assert_failures_explain_themselves(report, gid)
 
 
 def solution_functions() -> dict:
@@ -184,27 +164,15 @@ def solution_functions() -> dict:
     import gmpy2
     import tenseal as ts
 
-    namespace: dict = {"np": np, "math": math, "gmpy2": gmpy2, "ts": ts}
-    nb = load_notebook(SOLUTION)
-    for gid in JUDGMENT:
-        exec(answer_source(nb, gid), namespace)  # noqa: S102 - our own solution notebook
-    return namespace
+    return exec_answers(load_notebook(SOLUTION), JUDGMENT, {"np": np, "math": math, "gmpy2": gmpy2, "ts": ts})
 
 
-def run_check(gid: str, functions: dict, visible: bool | None = None) -> list[tuple[str, bool, str]]:
-    (check,) = [c for c in he_checks.CHECKS if c.grade_id == gid]
-    remote = LocalRemote({check.name: functions[check.name]})
-    return [(p.name, *run_property(p, remote, check.name)[:2]) for p in check.properties
-            if visible is None or p.visible == visible]
+run_check = partial(_grading.run_check, he_checks.CHECKS)
 
 
 def test_hidden_judgment_checks_pass_for_the_solution_under_several_keys(monkeypatch):
-    functions = solution_functions()
-    for k in range(3):
-        monkeypatch.setenv(GRADING_KEY_ENV, f"he-key-{k}")
-        for gid in JUDGMENT:
-            failed = [(n, m) for n, ok, m in run_check(gid, functions, visible=False) if not ok]
-            assert not failed, (k, failed)
+    keys = [f"he-key-{k}" for k in range(3)]
+    assert_hidden_checks_pass(monkeypatch, he_checks.CHECKS, JUDGMENT, solution_functions(), keys)
 
 
 def test_feedback_names_the_inputs_and_the_violated_property():
