@@ -27,6 +27,7 @@ from tests._grading import (
     with_replacements,
     write_notebook,
 )
+from tests._judgment import assert_zero_auto
 
 UNIT = "03_gdpr_ccpa"
 SOLUTION, EXERCISE = unit_notebooks(UNIT)
@@ -59,11 +60,7 @@ def test_solution_gets_full_marks_under_two_keys(grader, monkeypatch, key):
 
 
 def test_untouched_exercise_gets_zero(grader):
-    report = grader.grade(EXERCISE)
-    assert report.score == 0.0 and report.max_score == sum(POINTS.values())
-    auto = [t for t in report.tests if t.name.split(":")[0] in POINTS]
-    assert auto and all("not implemented yet" in t.output for t in auto)
-    assert all(t.score == 0.0 for t in report.tests if t.name.split(":")[0] in MANUAL_POINTS)
+    assert_zero_auto(grader.grade(EXERCISE), POINTS, MANUAL_POINTS)
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):

@@ -34,6 +34,7 @@ from tests._grading import (
     with_answers,
     write_notebook,
 )
+from tests._judgment import assert_zero_auto
 
 UNIT = "02_safeguards"
 SOLUTION, EXERCISE = unit_notebooks(UNIT)
@@ -67,10 +68,7 @@ def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
 
 
 def test_exercise_zero(grader):
-    report = grader.grade(EXERCISE)
-    assert (report.score, report.max_score) == (0.0, sum(POINTS.values()))
-    auto = [t for t in report.tests if t.name.split(":")[0] in POINTS]
-    assert auto and all("not implemented yet" in t.output for t in auto)
+    assert_zero_auto(grader.grade(EXERCISE), POINTS, MANUAL_POINTS)
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):

@@ -35,6 +35,7 @@ from tests._grading import (
     with_answers,
     write_notebook,
 )
+from tests._judgment import assert_zero_auto
 
 STEM = "01_security_threats"
 SOLUTION, EXERCISE = unit_notebooks(STEM)
@@ -182,11 +183,8 @@ def test_solution_full_marks_under_two_keys(grader, monkeypatch, key):
 
 def test_untouched_exercise_gets_zero(grader):
     report = grader.grade(EXERCISE)
-    assert report.score == 0.0 and report.max_score == sum(POINTS.values())
-    auto = [t for t in report.tests if t.name.split(":")[0] in POINTS]
-    assert auto and all("not implemented yet" in t.output for t in auto)
-    manual = [t for t in report.tests if t.name.split(":")[0] in MANUAL_POINTS]
-    assert all(t.score == 0.0 and "manual" in t.output for t in manual)
+    assert_zero_auto(report, POINTS, MANUAL_POINTS)
+    assert all("manual" in t.output for t in report.tests if t.manual)
 
 
 def test_partial_submission_scores_exactly_the_tasks_done(grader, tmp_path):
