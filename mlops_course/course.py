@@ -97,10 +97,10 @@ def _project_name(pyproject: Path) -> str | None:
 
 def is_project_root(folder: str | os.PathLike) -> bool:
     """Whether ``folder`` is a course folder: ``notebooks/``, ``exercises/`` or ``solutions/``, and a
-    ``pyproject.toml`` naming ``mlops-course`` (an instructor checkout or a student copy)."""
+    ``pyproject.toml`` naming ``mlops-course`` (an instructor checkout, a student copy, or a folder of
+    lecture notebooks only)."""
     folder = Path(folder)
-    return ((folder / "notebooks").is_dir()
-            and ((folder / "exercises").is_dir() or (folder / "solutions").is_dir())
+    return (any((folder / part).is_dir() for part in ("notebooks", "exercises", "solutions"))
             and (folder / "pyproject.toml").is_file()
             and _project_name(folder / "pyproject.toml") == PROJECT_NAME)
 

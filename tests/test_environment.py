@@ -67,8 +67,8 @@ def test_variable_names_are_written_only_in_the_course_module():
 
 
 # ----------------------------------------------------------------------------- course folder
-def _course(folder: Path, name: str = "mlops_course", *, exercises: bool = True) -> Path:
-    (folder / "notebooks").mkdir(parents=True)
+def _course(folder: Path, name: str = "mlops_course", *, exercises: bool = True, exist_ok: bool = False) -> Path:
+    (folder / "notebooks").mkdir(parents=True, exist_ok=exist_ok)
     if exercises:
         (folder / "exercises").mkdir()
     (folder / "pyproject.toml").write_text(f'[project]\nname = "{name}"\nversion = "0"\n', encoding="utf-8")
@@ -83,11 +83,14 @@ def test_project_root_found_from_a_subfolder(tmp_path):
     assert project_root(ROOT / "notebooks") == ROOT
 
 
-@pytest.mark.parametrize("name, exercises", [("other-project", True), ("mlops_course", False)])
-def test_a_folder_is_a_course_only_with_notebooks_exercises_and_its_pyproject(tmp_path, name, exercises):
-    folder = _course(tmp_path / "x", name, exercises=exercises)
-    assert not is_project_root(folder)
-    (folder / "solutions").mkdir()
+@pytest.mark.parametrize("name, exercises", [("other-project", True), ("mlops_course", False), ("mlops_course", True)])
+def test_a_folder_is_a_course_only_with_course_folders_and_its_pyproject(tmp_path, name, exercises):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(f'[project]\nname = "{name}"\nversion = "0"\n', encoding="utf-8")
+    assert not is_project_root(folder)  # a pyproject alone is not a course
+    _course(tmp_path / "x", name, exercises=exercises, exist_ok=True)
+    # lecture notebooks alone (what `mlops-course lab --root` may serve) are a course folder too
     assert is_project_root(folder) == (name == "mlops_course")
     assert is_project_root(ROOT)
 
