@@ -22,6 +22,7 @@ import pytest
 from mlops_course.grading.batch import answer_cells
 from mlops_course.grading.feedback import is_manual
 from mlops_course.grading.notebook import cell_source
+from tests._grading import load_notebook, with_answers
 from tests.browser.driver import CHROMIUM_ARGS, require_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,16 +43,6 @@ WRONG_SIGMA = '''def gaussian_sigma(sensitivity, epsilon, delta):
 '''
 
 
-def _nb(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _with(base: dict, answers: dict[str, str]) -> dict:
-    nb = json.loads(json.dumps(base))
-    for gid, cell in answer_cells(nb).items():
-        if gid in answers:
-            cell["source"] = answers[gid]
-    return nb
 
 
 def _cli(*args: str, results: Path | None = None) -> None:
@@ -70,11 +61,11 @@ def graded(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("graded")
     subs, grades, pages = tmp / "subs", tmp / "grades", tmp / "feedback"
     subs.mkdir()
-    solution, exercise = _nb(SOLUTION), _nb(EXERCISE)
+    solution, exercise = load_notebook(SOLUTION), load_notebook(EXERCISE)
     laplace = cell_source(answer_cells(solution)["dp-laplace"])
     carol_code = laplace + "\n" + "\n".join(INJECTED) + "\n" + LONG_LINE + "\n"
     notebooks = {"alice": solution, "bob": exercise,
-                 "carol": _with(exercise, {"dp-laplace": carol_code, "dp-gaussian-sigma": WRONG_SIGMA})}
+                 "carol": with_answers(EXERCISE, {"dp-laplace": carol_code, "dp-gaussian-sigma": WRONG_SIGMA})}
     for name, nb in notebooks.items():
         (subs / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     _cli("grade", str(subs), "--unit", UNIT, "-o", str(grades), "--jobs", "2", "--quiet", results=grades)

@@ -14,6 +14,7 @@ from mlops_course.grading import classreport, feedback, rubric, similarity
 from mlops_course.grading.batch import answer_cells, load_batch
 from mlops_course.grading.checks import ManualQuestion
 from mlops_course.grading.notebook import cell_source, nbgrader_meta
+from tests._grading import load_notebook, with_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = "07_differential_privacy"
@@ -21,21 +22,11 @@ SOLUTION = ROOT / "solutions" / f"{UNIT}.ipynb"
 EXERCISE = ROOT / "exercises" / f"{UNIT}.ipynb"
 
 
-def _nb(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
 
 def _autograded_ids(nb: dict) -> list[str]:
     return [gid for gid, c in answer_cells(nb).items()
             if nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"]
 
-
-def _with(base: dict, answers: dict[str, str]) -> dict:
-    nb = json.loads(json.dumps(base))
-    for gid, cell in answer_cells(nb).items():
-        if gid in answers:
-            cell["source"] = answers[gid]
-    return nb
 
 
 def _renamed(src: str) -> str:
@@ -57,15 +48,15 @@ def batch(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("batch")
     subs, grades = tmp / "subs", tmp / "grades"
     subs.mkdir()
-    solution, exercise = _nb(SOLUTION), _nb(EXERCISE)
+    solution, exercise = load_notebook(SOLUTION), load_notebook(EXERCISE)
     ids = [g for g in _autograded_ids(exercise) if g in answer_cells(solution)]
     sol = {g: cell_source(answer_cells(solution)[g]) for g in ids}
     first = ids[0]
     notebooks = {
         "alice": solution,
         "bob": exercise,
-        "carol": _with(solution, {g: _renamed(s) for g, s in sol.items()}),
-        "dave": _with(exercise, {first: sol[first] + "\n# </pre><script>alert('x')</script>\n"}),
+        "carol": with_answers(SOLUTION, {g: _renamed(s) for g, s in sol.items()}),
+        "dave": with_answers(EXERCISE, {first: sol[first] + "\n# </pre><script>alert('x')</script>\n"}),
     }
     for name, nb in notebooks.items():
         (subs / f"{name}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
@@ -148,12 +139,12 @@ def test_similarity_flags_an_answer_pasted_from_the_reference_package(tmp_path):
 
     from mlops_course.privacy.dp import laplace
 
-    exercise = _nb(EXERCISE)
+    exercise = load_notebook(EXERCISE)
     gid = next(g for g in _autograded_ids(exercise) if "laplace" in g)
     pasted = inspect.getsource(laplace.laplace_mechanism)
     subs = tmp_path / "subs"
     subs.mkdir()
-    (subs / "eve.ipynb").write_text(json.dumps(_with(exercise, {gid: pasted})), encoding="utf-8")
+    (subs / "eve.ipynb").write_text(json.dumps(with_answers(EXERCISE, {gid: pasted})), encoding="utf-8")
     out = similarity.write_similarity_report(subs, tmp_path / "sim.html", unit=UNIT)
     rows = list(csv.DictReader(out.with_suffix(".csv").open(encoding="utf-8")))
     assert any(r["kind"] == "reference" and r["first"] == "eve" for r in rows), rows
