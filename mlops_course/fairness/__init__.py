@@ -3,11 +3,13 @@
 results and Simpson's paradox.
 
 Modules (one concept each): :mod:`.metrics`, :mod:`.table`, :mod:`.reweighing`,
-:mod:`.thresholds`, :mod:`.inprocessing`, :mod:`.impossibility`, :mod:`.simpson`, :mod:`.plots`.
+:mod:`.thresholds`, :mod:`.inprocessing`, :mod:`.impossibility`, :mod:`.simpson`, :mod:`.plots`,
+:mod:`.adult` (the course model's decisions on UCI Adult, audited in unit 05).
 Data with protected attributes: :mod:`mlops_course.datasets`.
 """
 from __future__ import annotations
 
+from mlops_course.fairness.adult import AdultDecisions, adult_income_decisions
 from mlops_course.fairness.impossibility import (
     calibrate_within_groups,
     chouldechova_fpr,
@@ -56,6 +58,7 @@ from mlops_course.fairness.thresholds import (
 )
 
 __all__ = [
+    "AdultDecisions", "adult_income_decisions",
     "RATES", "FourFifths", "accuracy", "average_odds_difference", "by_group", "calibration_by_group",
     "demographic_parity_difference", "demographic_parity_ratio", "difference", "disparate_impact",
     "equal_opportunity_difference", "equal_opportunity_ratio", "equalized_odds_difference",

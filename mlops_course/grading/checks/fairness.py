@@ -586,25 +586,20 @@ ADULT_CASES = (("sex", "Female", "Male"), ("sex", "Male", "Female"), ("race", "B
 def adult_decisions() -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Decisions of the exercise's model on the UCI Adult test file, and the protected attributes.
 
-    The model is the course's deterministic logistic regression (:func:`mlops_course.logistic.train_logreg`,
-    200 epochs) on the standardised default features of the training file (sex and race are not inputs),
-    ``ŷ = 1[σ(x·w + b) ≥ 0.5]`` ("income > $50K"), exactly as the exercise's data cell trains it.
+    The model is :func:`mlops_course.fairness.adult.adult_income_decisions` (the course's deterministic logistic
+    regression on the standardised default features of the training file; sex and race are not inputs,
+    ``ŷ = 1[σ(x·w + b) ≥ 0.5]``, "income > $50K"), the same call the exercise's data cell makes. These are the
+    *inputs* of the task; the audit quantities are computed independently in this module.
 
     Returns
     -------
     tuple
         ``(y_pred, {"sex": ..., "race": ...})``: 0/1 decisions (int array, 15,315 rows) and str arrays.
     """
-    from mlops_course.datasets import load_adult
-    from mlops_course.logistic import predict_proba, train_logreg
+    from mlops_course.fairness.adult import adult_income_decisions
 
-    train, test = load_adult("train"), load_adult("test")
-    X = train.X.to_numpy()
-    mu, sd = X.mean(axis=0), X.std(axis=0)
-    sd[sd == 0] = 1.0
-    w = train_logreg((X - mu) / sd, train.y)
-    pred = (predict_proba(w, (test.X.to_numpy() - mu) / sd) >= 0.5).astype(np.int64)
-    return pred, {col: test.sensitive[col].to_numpy(dtype=str) for col in ("sex", "race")}
+    decisions = adult_income_decisions()
+    return decisions.y_pred, decisions.sensitive
 
 
 def adult_sample(rng: np.random.Generator, n: int = ADULT_SAMPLE) -> tuple[np.ndarray, dict[str, np.ndarray]]:
